@@ -1,0 +1,73 @@
+//! The event queue: a binary heap ordered by (time, insertion sequence).
+//! Ties are broken by the order events were scheduled, never by addresses.
+
+use crate::time::Time;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+struct Entry<E> {
+    /// Time in the high 64 bits, sequence in the low: one comparison.
+    key: u128,
+    event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // BinaryHeap is a max-heap; the earliest key must come out first.
+        other.key.cmp(&self.key)
+    }
+}
+
+pub(crate) struct Queue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    seq: u64,
+}
+
+impl<E> Queue<E> {
+    pub fn new() -> Self {
+        Queue { heap: BinaryHeap::with_capacity(1024), seq: 0 }
+    }
+
+    #[inline]
+    pub fn push(&mut self, at: Time, event: E) {
+        let key = ((at.nanos() as u128) << 64) | self.seq as u128;
+        self.seq += 1;
+        self.heap.push(Entry { key, event });
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Time, E)> {
+        self.heap.pop().map(|e| (Time((e.key >> 64) as u64), e.event))
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_by_time_then_insertion() {
+        let mut q = Queue::new();
+        q.push(Time(5), "b");
+        q.push(Time(1), "a");
+        q.push(Time(5), "c");
+        q.push(Time(0), "first");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!["first", "a", "b", "c"]);
+    }
+}

@@ -1,0 +1,38 @@
+//! dsim's engine: a deterministic, single-threaded discrete-event simulator
+//! for distributed protocols.
+//!
+//! One `u64` seed fixes everything: the order of events, every delay, every
+//! dropped packet, every crash. The engine knows no protocol; a protocol
+//! implements [`Protocol`] (sans-IO state machines for servers and clients,
+//! and a [`Checker`] for its properties) and gets the runner, the network
+//! and fault model, the checks and the traces.
+
+pub mod clock;
+pub mod disk;
+pub mod engine;
+pub mod fault;
+pub mod history;
+pub mod metrics;
+pub mod nemesis;
+pub mod network;
+pub mod panic;
+pub mod process;
+pub mod property;
+pub mod protocol;
+pub mod result;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+pub mod trace;
+pub mod workload;
+
+pub use engine::{simulate, Ctx, Observed, RunOptions, World};
+pub use history::{Completion, History, HistoryEvent, Op, Value};
+pub use metrics::Metric;
+pub use process::ProcessId;
+pub use property::{Kind, PropertySpec, Status, Verdict, Verdicts};
+pub use protocol::{BugSpec, Checker, Client, NoClient, Protocol, ProtocolInfo, Server};
+pub use result::{Outcome, RunResult, Violation};
+pub use rng::Rng;
+pub use scenario::{Diagnostic, Scenario};
+pub use time::Time;

@@ -1,0 +1,426 @@
+//! The random nemesis: faults drawn from the seed.
+//!
+//! Each kind of fault draws from its own stream, so turning on pauses does
+//! not move the crashes. The whole schedule is drawn before the run starts
+//! (it depends on the seed, never on what the protocol does), which makes it
+//! an explicit list that a repro can store and a shrinker can cut.
+//!
+//! With `swarm = true` the seed also picks which kinds are on and how often
+//! they strike (swarm testing, after FoundationDB and TigerBeetle), so a
+//! sweep covers fault mixes nobody wrote by hand.
+
+use crate::fault::{FaultAction, Source, TimedFault};
+use crate::network::latency::LatencySpec;
+use crate::network::{LinkOverride, Partition};
+use crate::process::ProcessId;
+use crate::rng::{Probability, Rng, Stream};
+use crate::time::{Duration, DurationRange, Time};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisPlan {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<CrashNemesis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<PauseNemesis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionNemesis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockNemesis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degrade: Option<DegradeNemesis>,
+    #[serde(default)]
+    pub swarm: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashNemesis {
+    pub every: DurationRange,
+    pub down: DurationRange,
+    /// At most this many servers down at once (default: a minority).
+    pub max_down: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseNemesis {
+    pub every: DurationRange,
+    #[serde(rename = "for")]
+    pub duration: DurationRange,
+    pub max_paused: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartitionKind {
+    Isolate,
+    MajorityMinority,
+    Halves,
+    Bridge,
+    OneWay,
+}
+
+impl PartitionKind {
+    pub const ALL: [PartitionKind; 5] = [
+        PartitionKind::Isolate,
+        PartitionKind::MajorityMinority,
+        PartitionKind::Halves,
+        PartitionKind::Bridge,
+        PartitionKind::OneWay,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionKind::Isolate => "isolate",
+            PartitionKind::MajorityMinority => "majority-minority",
+            PartitionKind::Halves => "halves",
+            PartitionKind::Bridge => "bridge",
+            PartitionKind::OneWay => "one-way",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionNemesis {
+    pub every: DurationRange,
+    #[serde(rename = "for")]
+    pub duration: DurationRange,
+    /// Which shapes to draw from (default: all).
+    pub kinds: Option<Vec<PartitionKind>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockNemesis {
+    pub every: DurationRange,
+    /// Skews are drawn from -max_skew..=max_skew.
+    pub max_skew: Duration,
+    #[serde(default)]
+    pub max_drift_ppm: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DegradeNemesis {
+    pub every: DurationRange,
+    #[serde(rename = "for")]
+    pub duration: DurationRange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<Probability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Probability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder: Option<Probability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySpec>,
+}
+
+impl DegradeNemesis {
+    fn change(&self) -> LinkOverride {
+        LinkOverride {
+            latency: self.latency.map(|l| l.0),
+            drop_ppm: self.drop.map(|p| p.0),
+            duplicate_ppm: self.duplicate.map(|p| p.0),
+            reorder_ppm: self.reorder.map(|p| p.0),
+        }
+    }
+}
+
+/// The fault kinds the nemesis knows, for `dsim list`.
+pub const NEMESIS_KINDS: &[(&str, &str)] = &[
+    ("crash", "crash a random server, restart it from its disk after `down`"),
+    ("pause", "stop a random server for `for`; its messages and timers wait"),
+    ("partition", "cut the network into a random shape for `for`, then heal"),
+    ("clock", "set a random server's clock skew and drift"),
+    ("degrade", "worsen links (loss, duplication, reordering, latency) for `for`"),
+];
+
+fn draw(rng: &mut Rng, r: DurationRange) -> Time {
+    Time(rng.between(r.min.nanos(), r.max.nanos()))
+}
+
+fn ms(a: u64, b: u64) -> DurationRange {
+    DurationRange { min: Time::from_millis(a), max: Time::from_millis(b) }
+}
+
+impl NemesisPlan {
+    pub fn is_empty(&self) -> bool {
+        self.crash.is_none()
+            && self.pause.is_none()
+            && self.partition.is_none()
+            && self.clock.is_none()
+            && self.degrade.is_none()
+    }
+
+    /// With `swarm`, the plan this seed actually runs: a random non-empty
+    /// subset of the kinds (all five if none are configured), each striking
+    /// between half and twice as often as configured.
+    pub fn for_seed(&self, seed: u64) -> NemesisPlan {
+        if !self.swarm {
+            return self.clone();
+        }
+        let mut rng = Rng::new(seed, Stream::Swarm);
+        let base = if self.is_empty() { NemesisPlan::defaults() } else { self.clone() };
+        let scale = |rng: &mut Rng, r: DurationRange| {
+            let factor = rng.between(500, 2_000); // per mille
+            DurationRange {
+                min: Time(r.min.nanos() / 1000 * factor),
+                max: Time(r.max.nanos() / 1000 * factor),
+            }
+        };
+        loop {
+            let mut plan = NemesisPlan { swarm: false, ..NemesisPlan::default() };
+            if let Some(c) = &base.crash {
+                if rng.chance(500_000) {
+                    plan.crash = Some(CrashNemesis { every: scale(&mut rng, c.every), ..c.clone() });
+                }
+            }
+            if let Some(p) = &base.pause {
+                if rng.chance(500_000) {
+                    plan.pause = Some(PauseNemesis { every: scale(&mut rng, p.every), ..p.clone() });
+                }
+            }
+            if let Some(p) = &base.partition {
+                if rng.chance(500_000) {
+                    let all = p.kinds.clone().unwrap_or(PartitionKind::ALL.to_vec());
+                    let mut kinds: Vec<_> = all.iter().copied().filter(|_| rng.chance(600_000)).collect();
+                    if kinds.is_empty() {
+                        kinds.push(all[rng.index(all.len())]);
+                    }
+                    plan.partition = Some(PartitionNemesis {
+                        every: scale(&mut rng, p.every),
+                        duration: p.duration,
+                        kinds: Some(kinds),
+                    });
+                }
+            }
+            if let Some(c) = &base.clock {
+                if rng.chance(500_000) {
+                    plan.clock = Some(ClockNemesis { every: scale(&mut rng, c.every), ..c.clone() });
+                }
+            }
+            if let Some(d) = &base.degrade {
+                if rng.chance(500_000) {
+                    plan.degrade = Some(DegradeNemesis { every: scale(&mut rng, d.every), ..d.clone() });
+                }
+            }
+            if !plan.is_empty() {
+                return plan;
+            }
+        }
+    }
+
+    /// Every kind at moderate rates: what `swarm = true` draws from when the
+    /// scenario configures no kind itself.
+    pub fn defaults() -> NemesisPlan {
+        NemesisPlan {
+            crash: Some(CrashNemesis { every: ms(2_000, 6_000), down: ms(500, 3_000), max_down: None }),
+            pause: Some(PauseNemesis { every: ms(3_000, 8_000), duration: ms(200, 2_000), max_paused: None }),
+            partition: Some(PartitionNemesis {
+                every: ms(3_000, 8_000),
+                duration: ms(1_000, 4_000),
+                kinds: None,
+            }),
+            clock: Some(ClockNemesis {
+                every: ms(3_000, 8_000),
+                max_skew: Duration(Time::from_millis(500)),
+                max_drift_ppm: 1_000,
+            }),
+            degrade: Some(DegradeNemesis {
+                every: ms(3_000, 8_000),
+                duration: ms(1_000, 3_000),
+                drop: Some(Probability(200_000)),
+                duplicate: Some(Probability(50_000)),
+                reorder: Some(Probability(50_000)),
+                latency: None,
+            }),
+            swarm: false,
+        }
+    }
+
+    /// Draws the faults for one seed, in `[0, end)`. Partition and
+    /// degradation ids are taken from `next_id`.
+    pub fn schedule(
+        &self,
+        servers: u32,
+        clients: u32,
+        end: Time,
+        seed: u64,
+        next_id: &mut u32,
+    ) -> Vec<TimedFault> {
+        let mut out = Vec::new();
+        let minority = ((servers.saturating_sub(1)) / 2).max(1);
+        let push = |at: Time, action: FaultAction, out: &mut Vec<TimedFault>| {
+            if at < end {
+                out.push(TimedFault { at, action, source: Source::Nemesis });
+            }
+        };
+
+        if let Some(c) = &self.crash {
+            let mut rng = Rng::new(seed, Stream::Nemesis(0));
+            let max_down = c.max_down.unwrap_or(minority);
+            let mut back_at = vec![Time::ZERO; servers as usize];
+            let mut t = Time::ZERO;
+            loop {
+                t = t + draw(&mut rng, c.every).max(Time(1));
+                if t >= end {
+                    break;
+                }
+                let up: Vec<u32> = (0..servers).filter(|&i| back_at[i as usize] <= t).collect();
+                if up.is_empty() || servers - up.len() as u32 >= max_down {
+                    continue;
+                }
+                let node = up[rng.index(up.len())];
+                let back = t + draw(&mut rng, c.down);
+                back_at[node as usize] = back;
+                push(t, FaultAction::Crash { node }, &mut out);
+                push(back, FaultAction::Restart { node }, &mut out);
+            }
+        }
+
+        if let Some(p) = &self.pause {
+            let mut rng = Rng::new(seed, Stream::Nemesis(1));
+            let max_paused = p.max_paused.unwrap_or(minority);
+            let mut back_at = vec![Time::ZERO; servers as usize];
+            let mut t = Time::ZERO;
+            loop {
+                t = t + draw(&mut rng, p.every).max(Time(1));
+                if t >= end {
+                    break;
+                }
+                let running: Vec<u32> = (0..servers).filter(|&i| back_at[i as usize] <= t).collect();
+                if running.is_empty() || servers - running.len() as u32 >= max_paused {
+                    continue;
+                }
+                let node = running[rng.index(running.len())];
+                let back = t + draw(&mut rng, p.duration);
+                back_at[node as usize] = back;
+                push(t, FaultAction::Pause { node }, &mut out);
+                push(back, FaultAction::Resume { node }, &mut out);
+            }
+        }
+
+        if let Some(p) = &self.partition {
+            let mut rng = Rng::new(seed, Stream::Nemesis(2));
+            let kinds = p.kinds.clone().unwrap_or(PartitionKind::ALL.to_vec());
+            let mut t = Time::ZERO;
+            loop {
+                t = t + draw(&mut rng, p.every).max(Time(1));
+                if t >= end || kinds.is_empty() {
+                    break;
+                }
+                let kind = kinds[rng.index(kinds.len())];
+                let partition = Partition::random(kind.name(), servers, clients, &mut rng);
+                let id = *next_id;
+                *next_id += 1;
+                push(t, FaultAction::Partition { id, partition }, &mut out);
+                t = t + draw(&mut rng, p.duration);
+                push(t, FaultAction::Heal { id }, &mut out);
+            }
+        }
+
+        if let Some(c) = &self.clock {
+            let mut rng = Rng::new(seed, Stream::Nemesis(3));
+            let mut t = Time::ZERO;
+            loop {
+                t = t + draw(&mut rng, c.every).max(Time(1));
+                if t >= end {
+                    break;
+                }
+                let node = rng.below(servers as u64) as u32;
+                let max = c.max_skew.0.nanos() as i64;
+                let skew_ns = rng.between(0, 2 * max as u64) as i64 - max;
+                let d = c.max_drift_ppm as i64;
+                let drift_ppm = rng.between(0, 2 * d as u64) as i64 - d;
+                push(t, FaultAction::Clock { node, skew_ns, drift_ppm }, &mut out);
+            }
+        }
+
+        if let Some(d) = &self.degrade {
+            let mut rng = Rng::new(seed, Stream::Nemesis(4));
+            let mut t = Time::ZERO;
+            loop {
+                t = t + draw(&mut rng, d.every).max(Time(1));
+                if t >= end {
+                    break;
+                }
+                // Half the time one node's links, half the time all links.
+                let nodes =
+                    rng.chance(500_000).then(|| vec![ProcessId::server(rng.below(servers as u64) as u32)]);
+                let id = *next_id;
+                *next_id += 1;
+                push(t, FaultAction::Degrade { id, nodes, change: d.change() }, &mut out);
+                t = t + draw(&mut rng, d.duration);
+                push(t, FaultAction::Restore { id }, &mut out);
+            }
+        }
+
+        out.sort_by_key(|f| f.at);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> NemesisPlan {
+        NemesisPlan::defaults()
+    }
+
+    #[test]
+    fn schedule_is_a_function_of_the_seed() {
+        let mut a = 1;
+        let mut b = 1;
+        let x = plan().schedule(5, 2, Time::from_secs(30), 7, &mut a);
+        let y = plan().schedule(5, 2, Time::from_secs(30), 7, &mut b);
+        assert_eq!(x, y);
+        assert!(!x.is_empty());
+        let z = plan().schedule(5, 2, Time::from_secs(30), 8, &mut 1);
+        assert_ne!(x, z);
+    }
+
+    #[test]
+    fn kinds_draw_from_their_own_streams() {
+        let crashes = |p: &NemesisPlan| -> Vec<TimedFault> {
+            p.schedule(5, 0, Time::from_secs(30), 3, &mut 1)
+                .into_iter()
+                .filter(|f| matches!(f.action, FaultAction::Crash { .. }))
+                .collect()
+        };
+        let only_crash = NemesisPlan { crash: plan().crash, ..NemesisPlan::default() };
+        assert_eq!(crashes(&only_crash), crashes(&plan()));
+    }
+
+    #[test]
+    fn crashes_keep_a_majority_up() {
+        let p = NemesisPlan {
+            crash: Some(CrashNemesis { every: ms(10, 50), down: ms(1_000, 3_000), max_down: None }),
+            ..NemesisPlan::default()
+        };
+        let sched = p.schedule(5, 0, Time::from_secs(60), 1, &mut 1);
+        let mut down = 0i32;
+        for f in &sched {
+            match f.action {
+                FaultAction::Crash { .. } => down += 1,
+                FaultAction::Restart { .. } => down -= 1,
+                _ => {}
+            }
+            assert!(down <= 2, "{down} down at {}", f.at);
+        }
+    }
+
+    #[test]
+    fn swarm_picks_a_nonempty_subset() {
+        let p = NemesisPlan { swarm: true, ..NemesisPlan::default() };
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..40 {
+            let s = p.for_seed(seed);
+            assert!(!s.is_empty() && !s.swarm);
+            seen.insert((s.crash.is_some(), s.pause.is_some(), s.partition.is_some()));
+        }
+        assert!(seen.len() > 4, "swarm should vary the mix: {seen:?}");
+    }
+}

@@ -1,0 +1,63 @@
+//! What a run produces.
+
+use crate::fault::TimedFault;
+use crate::history::{History, Tally};
+use crate::metrics::Metric;
+use crate::network::NetStats;
+use crate::property::{Kind, Verdict};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every checked property held.
+    Ok,
+    /// A property was violated.
+    Violation,
+    /// A limit ended the run before a verdict.
+    Limit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub property: String,
+    pub kind: Kind,
+    pub message: String,
+    /// The step (1-based count of processed events) at which it was found.
+    pub step: u64,
+    pub time_ns: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub scenario: String,
+    pub protocol: String,
+    #[serde(default)]
+    pub bug: Option<String>,
+    pub seed: u64,
+    pub outcome: Outcome,
+    pub events: u64,
+    pub virtual_time_ns: u64,
+    pub trace_hash: String,
+    pub violation: Option<Violation>,
+    pub limit: Option<String>,
+    pub properties: Vec<Verdict>,
+    pub metrics: Vec<Metric>,
+    pub network: NetStats,
+    pub operations: Tally,
+    /// The fault schedule that ran.
+    pub faults: Vec<TimedFault>,
+    pub history: History,
+}
+
+impl RunResult {
+    /// The process exit code for this result (see DESIGN: 0 ok, 1 violation,
+    /// 3 limit).
+    pub fn exit_code(&self) -> u8 {
+        match self.outcome {
+            Outcome::Ok => 0,
+            Outcome::Violation => 1,
+            Outcome::Limit => 3,
+        }
+    }
+}

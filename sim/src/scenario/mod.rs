@@ -1,0 +1,794 @@
+//! Scenario files: what to run, on what network, with which faults, checking
+//! what. Parsed from TOML into a validated [`Scenario`]; every mistake comes
+//! back as a [`Diagnostic`] that points into the file.
+//!
+//! The protocol is named either by `protocol = "gossip"` or by a table that
+//! also holds its parameters:
+//!
+//! ```toml
+//! [protocol]
+//! name = "gossip"
+//! fanout = 3
+//! ```
+//!
+//! (A file cannot have both a `protocol` key and a `[protocol]` table: TOML
+//! forbids defining a key twice.) The protocol reads its own table through
+//! [`Scenario::protocol_params`].
+
+mod diag;
+mod raw;
+
+pub use diag::{Diagnostic, Location};
+
+use crate::disk::CrashMode;
+use crate::fault::{FaultAction, Source, TimedFault};
+use crate::nemesis::{NemesisPlan, PartitionKind};
+use crate::network::{LinkOverride, LinkParams, NetworkPlan, Partition, Topology};
+use crate::process::ProcessId;
+use crate::property::PropertySpec;
+use crate::protocol::ProtocolInfo;
+use crate::rng::{Rng, Stream};
+use crate::time::Time;
+use raw::{PartitionSpec, RawFault, RawScenario, FAULT_ACTIONS};
+use serde::de::DeserializeOwned;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// How clients load the system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadPlan {
+    pub kind: String,
+    pub clients: u32,
+    /// Mean time between two operations, all clients together.
+    pub interval: Time,
+    /// An operation not completed after this long is recorded as `info`.
+    pub timeout: Time,
+    /// How long a client waits for a reply before trying again.
+    pub retry: Time,
+    /// Keys for keyed workloads.
+    pub keys: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_events: u64,
+    pub max_queue: usize,
+    pub max_history: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_events: 20_000_000, max_queue: 1_000_000, max_history: 1_000_000 }
+    }
+}
+
+/// A `[[fault]]` entry, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptedFault {
+    pub at: Time,
+    /// With `for`: when the fault is undone (restart, resume, heal, restore).
+    pub duration: Option<Time>,
+    pub what: Scripted,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scripted {
+    Crash(u32),
+    Restart(u32),
+    Pause(u32),
+    Resume(u32),
+    Partition(Partition),
+    /// A shape drawn from the seed when the schedule is made.
+    RandomPartition(PartitionKind),
+    HealAll,
+    Clock {
+        node: u32,
+        skew_ns: i64,
+        drift_ppm: i64,
+    },
+    Degrade {
+        nodes: Option<Vec<ProcessId>>,
+        change: LinkOverride,
+    },
+    RestoreAll,
+}
+
+/// Where things are in the file, for errors found by the protocol layer.
+#[derive(Clone, Debug, Default)]
+struct Spans {
+    protocol: Option<Range<usize>>,
+    bug: Option<Range<usize>>,
+    properties: Vec<Range<usize>>,
+    workload_kind: Option<Range<usize>>,
+    linearizable: Option<Range<usize>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub path: String,
+    pub source: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub protocol: String,
+    pub bug: Option<String>,
+    pub nodes: u32,
+    pub duration: Time,
+    /// The settle phase's length: faults stop and heal at `duration - settle`;
+    /// eventually-properties are checked at `duration`.
+    pub settle: Time,
+    /// The seed `dsim run` uses when none is given.
+    pub seed: u64,
+    pub network: NetworkPlan,
+    pub workload: Option<WorkloadPlan>,
+    pub faults: Vec<ScriptedFault>,
+    pub nemesis: NemesisPlan,
+    /// `None`: every property of the protocol.
+    pub properties: Option<Vec<String>>,
+    pub linearizable: bool,
+    pub limits: Limits,
+    pub crash_mode: CrashMode,
+    spans: Spans,
+}
+
+const MAX_NODES: u32 = 10_000;
+const MIN_NEMESIS_INTERVAL: Time = Time::from_millis(1);
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &str) -> Result<Scenario, Diagnostic> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| Diagnostic::file(path, format!("cannot read the scenario: {e}")))?;
+        Scenario::parse(path, &source)
+    }
+
+    /// Validates scenario text; `path` is only used in messages.
+    pub fn parse(path: &str, source: &str) -> Result<Scenario, Diagnostic> {
+        let err = |span: Option<Range<usize>>, msg: String| Diagnostic::new(path, source, span, msg);
+        let toml_err = |e: toml::de::Error| Diagnostic::from_toml(path, source, &e);
+
+        let mut root = DeTable::parse(source).map_err(toml_err)?;
+        let whole = root.span();
+        let protocol_entry = root.get_mut().remove("protocol");
+        let (protocol, protocol_span) = match protocol_entry {
+            None => {
+                return Err(err(Some(0..0), "the scenario names no protocol".into())
+                    .with_help("add `protocol = \"gossip\"` at the top (`dsim list` shows the protocols)"))
+            }
+            Some(v) => protocol_name(&v).map_err(|(span, msg)| err(Some(span), msg))?,
+        };
+        let lookup = root.clone();
+        let raw = RawScenario::deserialize_from(root).map_err(toml_err)?;
+        let span_at = |keys: &[&str]| span_of(lookup.get_ref(), keys).or(Some(whole.clone()));
+
+        let nodes = *raw.nodes.get_ref();
+        if nodes == 0 || nodes > MAX_NODES {
+            return Err(err(
+                Some(raw.nodes.span()),
+                format!("a scenario needs between 1 and {MAX_NODES} nodes, not {nodes}"),
+            ));
+        }
+        let duration = raw.duration.get_ref().0;
+        if duration == Time::ZERO {
+            return Err(err(Some(raw.duration.span()), "the duration must be longer than zero".into()));
+        }
+        let settle = match &raw.check.settle {
+            Some(s) => {
+                if s.get_ref().0 > duration {
+                    return Err(err(
+                        Some(s.span()),
+                        format!("settle ({}) is longer than the whole run ({duration})", s.get_ref().0),
+                    ));
+                }
+                s.get_ref().0
+            }
+            None => Time::from_secs(5).min(Time(duration.nanos() / 2)),
+        };
+        let settle_start = duration - settle;
+
+        // Network.
+        let topology = match &raw.network.topology {
+            Some(t) => {
+                t.get_ref().0.validate(nodes).map_err(|m| err(Some(t.span()), m))?;
+                t.get_ref().0
+            }
+            None => Topology::Full,
+        };
+        let base = LinkParams::default();
+        let default = LinkParams {
+            latency: raw.network.latency.map_or(base.latency, |l| l.0),
+            drop_ppm: raw.network.drop.map_or(0, |p| p.0),
+            duplicate_ppm: raw.network.duplicate.map_or(0, |p| p.0),
+            reorder_ppm: raw.network.reorder.map_or(0, |p| p.0),
+        };
+        let clients = raw.workload.as_ref().map_or(Ok(0), |w| match &w.clients {
+            Some(c) if *c.get_ref() == 0 || *c.get_ref() > MAX_NODES => {
+                Err(err(Some(c.span()), format!("a workload needs between 1 and {MAX_NODES} clients")))
+            }
+            Some(c) => Ok(*c.get_ref()),
+            None => Ok(1),
+        })?;
+        let check_process = |p: &Spanned<ProcessId>| -> Result<ProcessId, Diagnostic> {
+            let id = *p.get_ref();
+            let ok = if id.is_server() { id.index() < nodes } else { id.index() < clients };
+            if ok {
+                Ok(id)
+            } else if id.is_server() {
+                Err(err(
+                    Some(p.span()),
+                    format!(
+                        "node index {} is out of range: this scenario has {nodes} nodes (0..={})",
+                        id.index(),
+                        nodes - 1
+                    ),
+                ))
+            } else {
+                Err(err(
+                    Some(p.span()),
+                    format!("client {id} does not exist: this scenario has {clients} clients"),
+                ))
+            }
+        };
+        let check_node = |n: &Spanned<u32>| -> Result<u32, Diagnostic> {
+            check_process(&Spanned::new(n.span(), ProcessId::server(*n.get_ref()))).map(|p| p.index())
+        };
+        let mut links = Vec::new();
+        for link in &raw.network.link {
+            let ends = link.between.get_ref();
+            if ends.len() != 2 {
+                return Err(err(
+                    Some(link.between.span()),
+                    "a link is `between` exactly two processes, such as [0, 1]".into(),
+                ));
+            }
+            let (a, b) = (check_process(&ends[0])?, check_process(&ends[1])?);
+            let params = LinkParams {
+                latency: link.latency.map_or(default.latency, |l| l.0),
+                drop_ppm: link.drop.map_or(default.drop_ppm, |p| p.0),
+                duplicate_ppm: link.duplicate.map_or(default.duplicate_ppm, |p| p.0),
+                reorder_ppm: link.reorder.map_or(default.reorder_ppm, |p| p.0),
+            };
+            links.push((a, b, params));
+        }
+
+        // Workload.
+        let workload = match &raw.workload {
+            None => None,
+            Some(w) => {
+                let timeout = w.timeout.as_ref().map_or(Time::from_secs(1), |t| t.get_ref().0);
+                if timeout == Time::ZERO {
+                    return Err(err(
+                        w.timeout.as_ref().map(|t| t.span()),
+                        "the timeout must be longer than zero".into(),
+                    ));
+                }
+                let retry = w
+                    .retry
+                    .as_ref()
+                    .map_or(Time(timeout.nanos() / 4).max(Time::from_millis(1)), |t| t.get_ref().0);
+                if retry == Time::ZERO {
+                    return Err(err(
+                        w.retry.as_ref().map(|t| t.span()),
+                        "the retry interval must be longer than zero".into(),
+                    ));
+                }
+                let keys = match &w.keys {
+                    Some(k) if *k.get_ref() == 0 => {
+                        return Err(err(Some(k.span()), "a keyed workload needs at least one key".into()))
+                    }
+                    Some(k) => *k.get_ref(),
+                    None => 5,
+                };
+                Some(WorkloadPlan {
+                    kind: w.kind.get_ref().clone(),
+                    clients,
+                    interval: w.rate.get_ref().0,
+                    timeout,
+                    retry,
+                    keys,
+                })
+            }
+        };
+
+        // Scripted faults.
+        let mut faults = Vec::new();
+        for f in &raw.fault {
+            faults.push(scripted_fault(f, nodes, duration, settle_start, &err, &check_node, &check_process)?);
+        }
+
+        // Nemesis.
+        let nemesis = raw.nemesis;
+        let too_fast = |every: &crate::time::DurationRange, kind: &str| -> Result<(), Diagnostic> {
+            if every.min < MIN_NEMESIS_INTERVAL {
+                return Err(err(
+                    span_at(&["nemesis", kind, "every"]),
+                    format!("the nemesis cannot strike more often than every {MIN_NEMESIS_INTERVAL}"),
+                ));
+            }
+            Ok(())
+        };
+        if let Some(c) = &nemesis.crash {
+            too_fast(&c.every, "crash")?;
+            if c.max_down.is_some_and(|m| m == 0 || m > nodes) {
+                return Err(err(
+                    span_at(&["nemesis", "crash", "max_down"]),
+                    format!("max_down must be between 1 and the number of nodes ({nodes})"),
+                ));
+            }
+        }
+        if let Some(p) = &nemesis.pause {
+            too_fast(&p.every, "pause")?;
+            if p.max_paused.is_some_and(|m| m == 0 || m > nodes) {
+                return Err(err(
+                    span_at(&["nemesis", "pause", "max_paused"]),
+                    format!("max_paused must be between 1 and the number of nodes ({nodes})"),
+                ));
+            }
+        }
+        if let Some(p) = &nemesis.partition {
+            too_fast(&p.every, "partition")?;
+            if p.kinds.as_ref().is_some_and(|k| k.is_empty()) {
+                return Err(err(
+                    span_at(&["nemesis", "partition", "kinds"]),
+                    "kinds is empty: leave it out to draw from every shape".into(),
+                ));
+            }
+        }
+        if let Some(c) = &nemesis.clock {
+            too_fast(&c.every, "clock")?;
+            if c.max_drift_ppm as i64 > crate::clock::MAX_DRIFT_PPM {
+                return Err(err(
+                    span_at(&["nemesis", "clock", "max_drift_ppm"]),
+                    format!("drift beyond {} ppm is not a clock", crate::clock::MAX_DRIFT_PPM),
+                ));
+            }
+        }
+        if let Some(d) = &nemesis.degrade {
+            too_fast(&d.every, "degrade")?;
+        }
+
+        // Checks and limits.
+        let properties =
+            raw.check.properties.as_ref().map(|ps| ps.iter().map(|p| p.get_ref().clone()).collect());
+        let mut limits = Limits::default();
+        for (value, slot, key) in [(&raw.limits.max_events, &mut limits.max_events, "max_events")] {
+            if let Some(v) = value {
+                if *v.get_ref() == 0 {
+                    return Err(err(Some(v.span()), format!("{key} must be at least 1")));
+                }
+                *slot = *v.get_ref();
+            }
+        }
+        for (value, slot, key) in [
+            (&raw.limits.max_queue, &mut limits.max_queue, "max_queue"),
+            (&raw.limits.max_history, &mut limits.max_history, "max_history"),
+        ] {
+            if let Some(v) = value {
+                if *v.get_ref() == 0 {
+                    return Err(err(Some(v.span()), format!("{key} must be at least 1")));
+                }
+                *slot = *v.get_ref() as usize;
+            }
+        }
+
+        let spans = Spans {
+            protocol: Some(protocol_span),
+            bug: raw.bug.as_ref().map(|b| b.span()),
+            properties: raw
+                .check
+                .properties
+                .as_ref()
+                .map_or(Vec::new(), |ps| ps.iter().map(|p| p.span()).collect()),
+            workload_kind: raw.workload.as_ref().map(|w| w.kind.span()),
+            linearizable: raw.check.linearizable.as_ref().map(|l| l.span()),
+        };
+        let name = raw.name.unwrap_or_else(|| {
+            std::path::Path::new(path)
+                .file_stem()
+                .map_or(path.to_string(), |s| s.to_string_lossy().into_owned())
+        });
+        Ok(Scenario {
+            path: path.to_string(),
+            source: source.to_string(),
+            name,
+            description: raw.description,
+            protocol,
+            bug: raw.bug.map(|b| b.into_inner()),
+            nodes,
+            duration,
+            settle,
+            seed: raw.seed.unwrap_or(0),
+            network: NetworkPlan { topology, default, links },
+            workload,
+            faults,
+            nemesis,
+            properties,
+            linearizable: raw.check.linearizable.is_some_and(|l| *l.get_ref()),
+            limits,
+            crash_mode: raw.disk.on_crash.unwrap_or_default(),
+            spans,
+        })
+    }
+
+    /// When faults stop and everything heals.
+    pub fn settle_start(&self) -> Time {
+        self.duration - self.settle
+    }
+
+    /// An error at `span` of this scenario's file.
+    pub fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.path, &self.source, span, message)
+    }
+
+    /// Checks what only the protocol can judge: its bugs, properties,
+    /// workloads and linearizability model.
+    pub fn validate_for(&self, info: &ProtocolInfo) -> Result<(), Diagnostic> {
+        if let Some(bug) = &self.bug {
+            if !info.bugs.iter().any(|b| b.name == bug) {
+                let known: Vec<&str> = info.bugs.iter().map(|b| b.name).collect();
+                return Err(self
+                    .error(self.spans.bug.clone(), format!("{} has no seeded bug `{bug}`", info.name))
+                    .with_help(format!("its bugs are: {}", known.join(", "))));
+            }
+        }
+        if let Some(props) = &self.properties {
+            for (name, span) in props.iter().zip(&self.spans.properties) {
+                let known =
+                    info.properties.iter().any(|p| p.name == name) || name == crate::property::NO_PANIC.name;
+                if !known {
+                    let names: Vec<&str> = info.properties.iter().map(|p| p.name).collect();
+                    return Err(self
+                        .error(Some(span.clone()), format!("{} has no property `{name}`", info.name))
+                        .with_help(format!("its properties are: {}", names.join(", "))));
+                }
+            }
+        }
+        if let Some(w) = &self.workload {
+            if !info.workloads.iter().any(|k| *k == w.kind) {
+                let help = if info.workloads.is_empty() {
+                    format!("{} has no clients: remove the [workload] table", info.name)
+                } else {
+                    format!("its workloads are: {}", info.workloads.join(", "))
+                };
+                return Err(self
+                    .error(
+                        self.spans.workload_kind.clone(),
+                        format!("{} does not support the workload `{}`", info.name, w.kind),
+                    )
+                    .with_help(help));
+            }
+        }
+        if self.linearizable && info.model.is_none() {
+            return Err(self.error(
+                self.spans.linearizable.clone(),
+                format!("{} has no linearizability model: its operations are not reads and writes of a register or map", info.name),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An error about the protocol's name.
+    pub fn unknown_protocol(&self, known: &[&str]) -> Diagnostic {
+        self.error(self.spans.protocol.clone(), format!("unknown protocol `{}`", self.protocol))
+            .with_help(format!("the protocols are: {}", known.join(", ")))
+    }
+
+    /// The protocol's own parameters: the `[protocol]` table without its
+    /// `name`, or the defaults when the file only says `protocol = "..."`.
+    pub fn protocol_params<C: DeserializeOwned + Default>(&self) -> Result<C, Diagnostic> {
+        let toml_err = |e: toml::de::Error| Diagnostic::from_toml(&self.path, &self.source, &e);
+        let mut root = DeTable::parse(&self.source).map_err(toml_err)?;
+        match root.get_mut().remove("protocol") {
+            Some(mut value) => {
+                if let DeValue::Table(t) = value.get_mut() {
+                    t.remove("name");
+                    C::deserialize(toml::de::ValueDeserializer::from(value)).map_err(toml_err)
+                } else {
+                    Ok(C::default())
+                }
+            }
+            None => Ok(C::default()),
+        }
+    }
+
+    /// Which of `specs` this scenario checks.
+    pub fn enabled_properties(&self, specs: &[PropertySpec]) -> Vec<bool> {
+        match &self.properties {
+            None => vec![true; specs.len()],
+            Some(names) => specs.iter().map(|s| names.iter().any(|n| n == s.name)).collect(),
+        }
+    }
+
+    pub fn clients(&self) -> u32 {
+        self.workload.as_ref().map_or(0, |w| w.clients)
+    }
+
+    /// The full fault schedule for `seed`: the scripted faults (random shapes
+    /// drawn now), the nemesis's, and the settle at the end of the fault
+    /// phase.
+    pub fn fault_schedule(&self, seed: u64) -> Vec<TimedFault> {
+        let settle_start = self.settle_start();
+        let clients = self.clients();
+        let mut next_id = 1;
+        let mut out = Vec::new();
+        let mut rng = Rng::new(seed, Stream::Nemesis(100));
+        for (i, f) in self.faults.iter().enumerate() {
+            let source = Source::Scenario(i as u32);
+            let mut id = || {
+                next_id += 1;
+                next_id - 1
+            };
+            let (action, undo) = match &f.what {
+                Scripted::Crash(node) => {
+                    (FaultAction::Crash { node: *node }, Some(FaultAction::Restart { node: *node }))
+                }
+                Scripted::Restart(node) => (FaultAction::Restart { node: *node }, None),
+                Scripted::Pause(node) => {
+                    (FaultAction::Pause { node: *node }, Some(FaultAction::Resume { node: *node }))
+                }
+                Scripted::Resume(node) => (FaultAction::Resume { node: *node }, None),
+                Scripted::Partition(p) => {
+                    let id = id();
+                    (FaultAction::Partition { id, partition: p.clone() }, Some(FaultAction::Heal { id }))
+                }
+                Scripted::RandomPartition(kind) => {
+                    let id = id();
+                    let partition = Partition::random(kind.name(), self.nodes, clients, &mut rng);
+                    (FaultAction::Partition { id, partition }, Some(FaultAction::Heal { id }))
+                }
+                Scripted::HealAll => (FaultAction::HealAll, None),
+                Scripted::Clock { node, skew_ns, drift_ppm } => {
+                    (FaultAction::Clock { node: *node, skew_ns: *skew_ns, drift_ppm: *drift_ppm }, None)
+                }
+                Scripted::Degrade { nodes, change } => {
+                    let id = id();
+                    (
+                        FaultAction::Degrade { id, nodes: nodes.clone(), change: *change },
+                        Some(FaultAction::Restore { id }),
+                    )
+                }
+                Scripted::RestoreAll => (FaultAction::RestoreAll, None),
+            };
+            out.push(TimedFault { at: f.at, action, source });
+            if let (Some(d), Some(undo)) = (f.duration, undo) {
+                let at = f.at + d;
+                if at < settle_start {
+                    out.push(TimedFault { at, action: undo, source });
+                }
+            }
+        }
+        let plan = self.nemesis.for_seed(seed);
+        out.extend(plan.schedule(self.nodes, clients, settle_start, seed, &mut next_id));
+        out.push(TimedFault { at: settle_start, action: FaultAction::Settle, source: Source::Settle });
+        out.sort_by_key(|f| f.at);
+        out
+    }
+
+    /// Checks a schedule read from a repro against this scenario.
+    pub fn check_schedule(&self, faults: &[TimedFault]) -> Result<(), String> {
+        let clients = self.clients();
+        let ok = |p: ProcessId| if p.is_server() { p.index() < self.nodes } else { p.index() < clients };
+        for f in faults {
+            let procs: Vec<ProcessId> = match &f.action {
+                FaultAction::Crash { node }
+                | FaultAction::Restart { node }
+                | FaultAction::Pause { node }
+                | FaultAction::Resume { node }
+                | FaultAction::Clock { node, .. } => vec![ProcessId::server(*node)],
+                FaultAction::Partition { partition, .. } => partition.processes(),
+                FaultAction::Degrade { nodes, .. } => nodes.clone().unwrap_or_default(),
+                _ => vec![],
+            };
+            if let Some(p) = procs.into_iter().find(|p| !ok(*p)) {
+                return Err(format!(
+                    "the fault `{}` at {} names {p}, which this scenario does not have",
+                    f.action, f.at
+                ));
+            }
+            if f.at > self.duration {
+                return Err(format!(
+                    "the fault `{}` at {} comes after the end of the run ({})",
+                    f.action, f.at, self.duration
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RawScenario {
+    fn deserialize_from(root: Spanned<DeTable<'_>>) -> Result<RawScenario, toml::de::Error> {
+        serde::Deserialize::deserialize(toml::de::Deserializer::from(root))
+    }
+}
+
+/// The protocol's name from `protocol = "x"` or `[protocol] name = "x"`.
+fn protocol_name(value: &Spanned<DeValue<'_>>) -> Result<(String, Range<usize>), (Range<usize>, String)> {
+    match value.get_ref() {
+        DeValue::String(s) => Ok((s.to_string(), value.span())),
+        DeValue::Table(t) => match t.get("name") {
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) => Ok((s.to_string(), v.span())),
+                other => {
+                    Err((v.span(), format!("the protocol's name must be a string, not {}", other.type_str())))
+                }
+            },
+            None => {
+                Err((value.span(), "the [protocol] table needs a `name`, such as name = \"gossip\"".into()))
+            }
+        },
+        other => Err((
+            value.span(),
+            format!("`protocol` must be a name such as \"gossip\" or a table, not {}", other.type_str()),
+        )),
+    }
+}
+
+/// The span of the value at `keys` in a parsed document.
+fn span_of(table: &DeTable<'_>, keys: &[&str]) -> Option<Range<usize>> {
+    let (first, rest) = keys.split_first()?;
+    let value = table.get(*first)?;
+    if rest.is_empty() {
+        return Some(value.span());
+    }
+    match value.get_ref() {
+        DeValue::Table(t) => span_of(t, rest).or(Some(value.span())),
+        _ => Some(value.span()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scripted_fault(
+    f: &Spanned<RawFault>,
+    nodes: u32,
+    duration: Time,
+    settle_start: Time,
+    err: &dyn Fn(Option<Range<usize>>, String) -> Diagnostic,
+    check_node: &dyn Fn(&Spanned<u32>) -> Result<u32, Diagnostic>,
+    check_process: &dyn Fn(&Spanned<ProcessId>) -> Result<ProcessId, Diagnostic>,
+) -> Result<ScriptedFault, Diagnostic> {
+    let raw = f.get_ref();
+    let at = raw.at.get_ref().0;
+    if at >= duration {
+        return Err(err(
+            Some(raw.at.span()),
+            format!("this fault at {at} comes after the end of the run ({duration})"),
+        ));
+    }
+    if at >= settle_start {
+        return Err(err(
+            Some(raw.at.span()),
+            format!("this fault at {at} falls in the settle phase, which starts at {settle_start} (duration {duration} minus settle {})", duration - settle_start),
+        )
+        .with_help("faults must come before the settle phase; move it earlier, or shorten [check] settle"));
+    }
+    let present: Vec<&str> = [
+        raw.crash.is_some(),
+        raw.restart.is_some(),
+        raw.pause.is_some(),
+        raw.resume.is_some(),
+        raw.isolate.is_some(),
+        raw.partition.is_some(),
+        raw.one_way.is_some(),
+        raw.bridge.is_some(),
+        raw.heal.is_some(),
+        raw.clock.is_some(),
+        raw.degrade.is_some(),
+        raw.restore.is_some(),
+    ]
+    .iter()
+    .zip(FAULT_ACTIONS)
+    .filter(|(on, _)| **on)
+    .map(|(_, name)| *name)
+    .collect();
+    if present.len() != 1 {
+        let msg = if present.is_empty() {
+            "this fault says when but not what".to_string()
+        } else {
+            format!(
+                "this fault does {} things at once ({}); write one [[fault]] each",
+                present.len(),
+                present.join(", ")
+            )
+        };
+        return Err(err(Some(f.span()), msg)
+            .with_help(format!("a fault has `at` and one of: {}", FAULT_ACTIONS.join(", "))));
+    }
+    let ids = |ps: &[Spanned<ProcessId>]| -> Result<Vec<ProcessId>, Diagnostic> {
+        ps.iter().map(check_process).collect()
+    };
+    let (what, undoable) = if let Some(n) = &raw.crash {
+        (Scripted::Crash(check_node(n)?), true)
+    } else if let Some(n) = &raw.restart {
+        (Scripted::Restart(check_node(n)?), false)
+    } else if let Some(n) = &raw.pause {
+        (Scripted::Pause(check_node(n)?), true)
+    } else if let Some(n) = &raw.resume {
+        (Scripted::Resume(check_node(n)?), false)
+    } else if let Some(n) = &raw.isolate {
+        (Scripted::Partition(Partition::Isolate { node: ProcessId::server(check_node(n)?) }), true)
+    } else if let Some(p) = &raw.partition {
+        match p.get_ref() {
+            PartitionSpec::Random(kind) => (Scripted::RandomPartition(*kind), true),
+            PartitionSpec::Groups(groups) => {
+                if groups.len() < 2 {
+                    return Err(err(
+                        Some(p.span()),
+                        "a partition needs at least two groups, such as [[0], [1, 2]]".into(),
+                    ));
+                }
+                let mut seen = Vec::new();
+                let mut resolved = Vec::new();
+                for g in groups {
+                    let ids = ids(g)?;
+                    for (id, spanned) in ids.iter().zip(g) {
+                        if seen.contains(id) {
+                            return Err(err(
+                                Some(spanned.span()),
+                                format!("{id} is in two groups of this partition"),
+                            ));
+                        }
+                        seen.push(*id);
+                    }
+                    resolved.push(ids);
+                }
+                (Scripted::Partition(Partition::Groups { groups: resolved }), true)
+            }
+        }
+    } else if let Some(o) = &raw.one_way {
+        let o = o.get_ref();
+        (Scripted::Partition(Partition::OneWay { from: ids(&o.from)?, to: ids(&o.to)? }), true)
+    } else if let Some(b) = &raw.bridge {
+        let b = b.get_ref();
+        let bridge = check_process(&b.via)?;
+        (Scripted::Partition(Partition::Bridge { left: ids(&b.left)?, right: ids(&b.right)?, bridge }), true)
+    } else if let Some(h) = &raw.heal {
+        if !*h.get_ref() {
+            return Err(err(Some(h.span()), "`heal = false` does nothing; leave the fault out".into()));
+        }
+        (Scripted::HealAll, false)
+    } else if let Some(c) = &raw.clock {
+        let c = c.get_ref();
+        let node = check_node(&c.node)?;
+        let drift_ppm = c.drift_ppm.as_ref().map_or(Ok(0), |d| {
+            if d.get_ref().abs() > crate::clock::MAX_DRIFT_PPM {
+                Err(err(
+                    Some(d.span()),
+                    format!("drift beyond ±{} ppm is not a clock", crate::clock::MAX_DRIFT_PPM),
+                ))
+            } else {
+                Ok(*d.get_ref())
+            }
+        })?;
+        (Scripted::Clock { node, skew_ns: c.skew.as_ref().map_or(0, |s| s.0), drift_ppm }, false)
+    } else if let Some(d) = &raw.degrade {
+        let d = d.get_ref();
+        let nodes = d.nodes.as_ref().map(|ns| ids(ns)).transpose()?;
+        let change = LinkOverride {
+            latency: d.latency.map(|l| l.0),
+            drop_ppm: d.drop.map(|p| p.0),
+            duplicate_ppm: d.duplicate.map(|p| p.0),
+            reorder_ppm: d.reorder.map(|p| p.0),
+        };
+        (Scripted::Degrade { nodes, change }, true)
+    } else if let Some(r) = &raw.restore {
+        if !*r.get_ref() {
+            return Err(err(Some(r.span()), "`restore = false` does nothing; leave the fault out".into()));
+        }
+        (Scripted::RestoreAll, false)
+    } else {
+        unreachable!("exactly one action is present")
+    };
+    let _ = nodes;
+    let duration_of = match &raw.duration {
+        Some(d) if !undoable => {
+            return Err(err(Some(d.span()), format!("`for` does not apply to `{}`", present[0])));
+        }
+        Some(d) if d.get_ref().0 == Time::ZERO => {
+            return Err(err(Some(d.span()), "`for` must be longer than zero".into()));
+        }
+        Some(d) => Some(d.get_ref().0),
+        None => None,
+    };
+    Ok(ScriptedFault { at, duration: duration_of, what })
+}

@@ -1,0 +1,277 @@
+//! Virtual time: integer nanoseconds since the start of the run.
+//!
+//! Nothing in a simulation reads the wall clock. Durations in scenario files
+//! are strings with a unit (`"150ms"`, `"2s"`); they are parsed here so that
+//! every part of dsim spells and prints time the same way.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A point in virtual time, or a span of it, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Time(pub u64);
+
+impl Time {
+    pub const ZERO: Time = Time(0);
+    pub const MAX: Time = Time(u64::MAX);
+
+    pub const fn from_nanos(ns: u64) -> Time {
+        Time(ns)
+    }
+    pub const fn from_micros(us: u64) -> Time {
+        Time(us * 1_000)
+    }
+    pub const fn from_millis(ms: u64) -> Time {
+        Time(ms * 1_000_000)
+    }
+    pub const fn from_secs(s: u64) -> Time {
+        Time(s * 1_000_000_000)
+    }
+    pub const fn nanos(self) -> u64 {
+        self.0
+    }
+    pub fn saturating_add(self, other: Time) -> Time {
+        Time(self.0.saturating_add(other.0))
+    }
+    pub fn saturating_sub(self, other: Time) -> Time {
+        Time(self.0.saturating_sub(other.0))
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+}
+
+impl std::ops::Add for Time {
+    type Output = Time;
+    fn add(self, rhs: Time) -> Time {
+        Time(self.0.saturating_add(rhs.0))
+    }
+}
+
+impl std::ops::Sub for Time {
+    type Output = Time;
+    fn sub(self, rhs: Time) -> Time {
+        Time(self.0.saturating_sub(rhs.0))
+    }
+}
+
+const UNITS: &[(&str, u64)] = &[
+    ("ns", 1),
+    ("us", 1_000),
+    ("µs", 1_000),
+    ("ms", 1_000_000),
+    ("s", 1_000_000_000),
+    ("m", 60_000_000_000),
+    ("h", 3_600_000_000_000),
+];
+
+/// What a duration string must look like; quoted in error messages.
+pub const DURATION_EXPECTED: &str =
+    "a duration: a whole number with a unit, such as \"150ms\", \"2s\" or \"500us\" (units: ns, us, ms, s, m, h)";
+
+/// Parses `"150ms"`, `"2s"`, `"1.5s"` (a decimal point is allowed when the
+/// result is a whole number of nanoseconds), `"0"`.
+pub fn parse_duration(text: &str) -> Result<Time, String> {
+    let s = text.trim();
+    if s == "0" {
+        return Ok(Time::ZERO);
+    }
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("`{text}` has no unit; expected {DURATION_EXPECTED}"))?;
+    let (number, unit) = s.split_at(split);
+    let unit = unit.trim();
+    let scale = UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, scale)| *scale)
+        .ok_or_else(|| format!("unknown unit `{unit}` in `{text}`; expected {DURATION_EXPECTED}"))?;
+    if number.is_empty() {
+        return Err(format!("`{text}` has no number; expected {DURATION_EXPECTED}"));
+    }
+    let (whole, frac) = match number.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (number, ""),
+    };
+    let bad = || format!("`{text}` is not a number with a unit; expected {DURATION_EXPECTED}");
+    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let mut ns = whole.checked_mul(scale).ok_or_else(|| format!("`{text}` is too long"))?;
+    if !frac.is_empty() {
+        if frac.len() > 9 || frac.contains('.') {
+            return Err(bad());
+        }
+        let digits: u64 = frac.parse().map_err(|_| bad())?;
+        let denominator = 10u64.pow(frac.len() as u32);
+        let scaled = (digits as u128) * (scale as u128);
+        if scaled % denominator as u128 != 0 {
+            return Err(format!("`{text}` is not a whole number of nanoseconds"));
+        }
+        ns = ns
+            .checked_add((scaled / denominator as u128) as u64)
+            .ok_or_else(|| format!("`{text}` is too long"))?;
+    }
+    Ok(Time(ns))
+}
+
+impl fmt::Display for Time {
+    /// The largest unit that shows the value exactly: `1.5s`, `250ms`, `17ns`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0;
+        if ns == 0 {
+            return write!(f, "0s");
+        }
+        for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
+            if ns >= scale {
+                let whole = ns / scale;
+                let rest = ns % scale;
+                if rest == 0 {
+                    return write!(f, "{whole}{unit}");
+                }
+                let digits = scale.ilog10() as usize;
+                let frac = format!("{rest:0digits$}");
+                let frac = frac.trim_end_matches('0');
+                if frac.len() <= 3 {
+                    return write!(f, "{whole}.{frac}{unit}");
+                }
+            }
+        }
+        write!(f, "{ns}ns")
+    }
+}
+
+/// A duration as it appears in scenario files: a string with a unit.
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(DURATION_EXPECTED)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+                parse_duration(v).map(Duration).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
+                if v == 0 {
+                    Ok(Duration(Time::ZERO))
+                } else {
+                    Err(E::custom(format!("the number {v} has no unit; expected {DURATION_EXPECTED}")))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A [`Time`] read from a scenario file (a string with a unit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub Time);
+
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// `"2s..6s"`: a range of durations from which a value is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationRange {
+    pub min: Time,
+    pub max: Time,
+}
+
+pub const RANGE_EXPECTED: &str = "a duration or a range of durations, such as \"2s\" or \"500ms..3s\"";
+
+impl DurationRange {
+    pub fn parse(text: &str) -> Result<DurationRange, String> {
+        match text.split_once("..") {
+            Some((a, b)) => {
+                let min = parse_duration(a)?;
+                let max = parse_duration(b)?;
+                if min > max {
+                    return Err(format!("the range `{text}` runs backwards ({min} > {max})"));
+                }
+                Ok(DurationRange { min, max })
+            }
+            None => {
+                let t = parse_duration(text)?;
+                Ok(DurationRange { min: t, max: t })
+            }
+        }
+    }
+}
+
+impl fmt::Display for DurationRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.min == self.max {
+            write!(f, "{}", self.min)
+        } else {
+            write!(f, "{}..{}", self.min, self.max)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = DurationRange;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(RANGE_EXPECTED)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DurationRange, E> {
+                DurationRange::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for DurationRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units() {
+        assert_eq!(parse_duration("150ms"), Ok(Time::from_millis(150)));
+        assert_eq!(parse_duration("2s"), Ok(Time::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Time::from_millis(1500)));
+        assert_eq!(parse_duration("500us"), Ok(Time::from_micros(500)));
+        assert_eq!(parse_duration("7ns"), Ok(Time(7)));
+        assert_eq!(parse_duration("0"), Ok(Time::ZERO));
+        assert_eq!(parse_duration("2m"), Ok(Time::from_secs(120)));
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for bad in ["5 parsecs", "ms", "12", "1.2.3s", "-5s", "1.0000000001s", "", "s5"] {
+            assert!(parse_duration(bad).is_err(), "{bad} parsed");
+        }
+    }
+
+    #[test]
+    fn displays_exactly() {
+        assert_eq!(Time::from_millis(1500).to_string(), "1.5s");
+        assert_eq!(Time::from_millis(250).to_string(), "250ms");
+        assert_eq!(Time(17).to_string(), "17ns");
+        assert_eq!(Time(1_234_567).to_string(), "1234.567us");
+        for t in [Time(1), Time::from_millis(3), Time::from_secs(30), Time(1_500_000)] {
+            assert_eq!(parse_duration(&t.to_string()), Ok(t));
+        }
+    }
+
+    #[test]
+    fn ranges() {
+        let r = DurationRange::parse("2s..6s").unwrap();
+        assert_eq!((r.min, r.max), (Time::from_secs(2), Time::from_secs(6)));
+        assert!(DurationRange::parse("6s..2s").is_err());
+        assert_eq!(DurationRange::parse("1s").unwrap().max, Time::from_secs(1));
+    }
+}
