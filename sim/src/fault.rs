@@ -161,7 +161,7 @@ impl fmt::Display for FaultAction {
 
 impl fmt::Display for TimedFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>9}  {}", self.at.to_string(), self.action)?;
+        write!(f, "{:>9}  {}", self.at.approx(), self.action)?;
         if self.source == Source::Nemesis {
             write!(f, "  (nemesis)")?;
         }

@@ -67,6 +67,11 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     fn client(&self, id: ProcessId, servers: u32) -> Self::Client;
 
     fn checker(&self, servers: u32, clients: u32) -> Self::Checker;
+
+    /// The resolved parameters, for the configuration a run prints first.
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// A server's state machine. Its durable state is on the disk that

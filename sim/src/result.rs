@@ -39,6 +39,9 @@ pub struct RunResult {
     pub events: u64,
     pub virtual_time_ns: u64,
     pub trace_hash: String,
+    /// The running trace hash after every CHECKPOINT_EVERY-th step, to find
+    /// where two runs diverged.
+    pub checkpoints: Vec<String>,
     pub violation: Option<Violation>,
     pub limit: Option<String>,
     pub properties: Vec<Verdict>,
@@ -48,16 +51,4 @@ pub struct RunResult {
     /// The fault schedule that ran.
     pub faults: Vec<TimedFault>,
     pub history: History,
-}
-
-impl RunResult {
-    /// The process exit code for this result (see DESIGN: 0 ok, 1 violation,
-    /// 3 limit).
-    pub fn exit_code(&self) -> u8 {
-        match self.outcome {
-            Outcome::Ok => 0,
-            Outcome::Violation => 1,
-            Outcome::Limit => 3,
-        }
-    }
 }

@@ -150,7 +150,7 @@ impl Rng {
         if ppm >= PPM {
             return true;
         }
-        (self.next_u32() as u64 * PPM as u64 >> 32) < ppm as u64
+        ((self.next_u32() as u64 * PPM as u64) >> 32) < ppm as u64
     }
 
     /// An index into a slice of length `len` (> 0).
@@ -174,7 +174,7 @@ impl Rng {
         let u = (self.next_u32() as u64) + 1;
         let neg_log2_q16 = (32u64 << 16) - log2_q16(u); // -log2(u / 2^32), Q16
                                                         // ln(x) = log2(x) * ln(2); ln(2) in Q16 is 45426.
-        let neg_ln_q16 = neg_log2_q16 * 45_426 >> 16;
+        let neg_ln_q16 = (neg_log2_q16 * 45_426) >> 16;
         let value = (neg_ln_q16 as u128 * mean as u128) >> 16;
         (value as u64).min(mean.saturating_mul(20))
     }

@@ -40,6 +40,20 @@ impl Time {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
+
+    /// For people: three decimals at most in the largest fitting unit
+    /// (`1.850s`, `12.5ms`). Lossy; `Display` is exact.
+    pub fn approx(self) -> String {
+        let ns = self.0;
+        for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
+            if ns >= scale {
+                let text = format!("{:.3}", ns as f64 / scale as f64);
+                let text = text.trim_end_matches('0').trim_end_matches('.');
+                return format!("{text}{unit}");
+            }
+        }
+        format!("{ns}ns")
+    }
 }
 
 impl std::ops::Add for Time {
@@ -104,7 +118,7 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
         let digits: u64 = frac.parse().map_err(|_| bad())?;
         let denominator = 10u64.pow(frac.len() as u32);
         let scaled = (digits as u128) * (scale as u128);
-        if scaled % denominator as u128 != 0 {
+        if !scaled.is_multiple_of(denominator as u128) {
             return Err(format!("`{text}` is not a whole number of nanoseconds"));
         }
         ns = ns

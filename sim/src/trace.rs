@@ -78,7 +78,7 @@ impl<W: Write> TraceSink for JsonLines<W> {
 
 /// Formats a line for people: `#12 1.234ms deliver n1 <- n0: Push { .. }`.
 pub fn human(line: &TraceLine) -> String {
-    let time = crate::time::Time(line.time_ns).to_string();
+    let time = crate::time::Time(line.time_ns).approx();
     let mut s = format!("#{:<6} {:>10}  {:<8}", line.step, time, line.event);
     match (line.process, line.from) {
         (Some(p), Some(f)) => s.push_str(&format!(" {p} <- {f}")),
@@ -90,7 +90,7 @@ pub fn human(line: &TraceLine) -> String {
         s.push_str(&line.detail);
     }
     for note in &line.notes {
-        s.push_str("\n");
+        s.push('\n');
         s.push_str(&" ".repeat(29));
         s.push_str("· ");
         s.push_str(note);

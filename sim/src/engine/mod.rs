@@ -107,6 +107,9 @@ struct Workload {
     end: Time,
 }
 
+/// Steps between two running-hash checkpoints.
+pub const CHECKPOINT_EVERY: u64 = 1024;
+
 /// Options of one run besides the scenario and seed.
 #[derive(Default)]
 pub struct RunOptions<'a> {
@@ -138,8 +141,8 @@ macro_rules! world {
     };
 }
 
-pub struct Simulation<'t, P: Protocol> {
-    protocol: &'t P,
+pub struct Simulation<'p, 't, P: Protocol> {
+    protocol: &'p P,
     now: Time,
     step: u64,
     io: Io<P>,
@@ -154,6 +157,7 @@ pub struct Simulation<'t, P: Protocol> {
     verdicts: Verdicts,
     obs: Vec<Observed<P::Observation>>,
     hash: TraceHash,
+    checkpoints: Vec<String>,
     trace: Option<&'t mut dyn TraceSink>,
     /// The trace line of the step in progress, when tracing.
     line: Option<TraceLine>,
@@ -166,11 +170,11 @@ pub struct Simulation<'t, P: Protocol> {
 }
 
 /// Runs `scenario` with `protocol` and `seed`.
-pub fn simulate<'a, P: Protocol>(
-    protocol: &'a P,
+pub fn simulate<P: Protocol>(
+    protocol: &P,
     scenario: &Scenario,
     seed: u64,
-    options: RunOptions<'a>,
+    options: RunOptions<'_>,
 ) -> RunResult {
     let faults = options.faults.unwrap_or_else(|| scenario.fault_schedule(seed));
     let mut sim = Simulation::new(protocol, scenario, seed, faults, options.trace);
@@ -178,9 +182,9 @@ pub fn simulate<'a, P: Protocol>(
     sim.finish(scenario, seed, stop)
 }
 
-impl<'t, P: Protocol> Simulation<'t, P> {
+impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     fn new(
-        protocol: &'t P,
+        protocol: &'p P,
         scenario: &Scenario,
         seed: u64,
         faults: Vec<TimedFault>,
@@ -234,6 +238,7 @@ impl<'t, P: Protocol> Simulation<'t, P> {
             verdicts,
             obs: Vec::new(),
             hash: TraceHash::default(),
+            checkpoints: Vec::new(),
             trace,
             line: None,
             current: None,
@@ -279,6 +284,9 @@ impl<'t, P: Protocol> Simulation<'t, P> {
                 }
             }
             self.step += 1;
+            if self.step.is_multiple_of(CHECKPOINT_EVERY) {
+                self.checkpoints.push(hex(self.hash.value()));
+            }
             self.checker.after_step(&world!(self), &self.obs, &mut self.verdicts);
             self.emit_line();
             if self.verdicts.has_violation() {
@@ -610,6 +618,7 @@ impl<'t, P: Protocol> Simulation<'t, P> {
             events: self.step,
             virtual_time_ns: self.now.nanos(),
             trace_hash: hex(self.hash.value()),
+            checkpoints: self.checkpoints,
             violation,
             limit,
             properties,

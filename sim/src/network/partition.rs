@@ -85,6 +85,27 @@ impl Partition {
     /// Draws a partition of the given kind over `servers` servers; clients
     /// join a random side where the shape has sides.
     pub fn random(kind: &str, servers: u32, clients: u32, rng: &mut Rng) -> Partition {
+        let mut p = Partition::draw(kind, servers, clients, rng);
+        p.sort_groups();
+        p
+    }
+
+    fn sort_groups(&mut self) {
+        match self {
+            Partition::Groups { groups } => groups.iter_mut().for_each(|g| g.sort()),
+            Partition::OneWay { from, to } => {
+                from.sort();
+                to.sort();
+            }
+            Partition::Bridge { left, right, .. } => {
+                left.sort();
+                right.sort();
+            }
+            Partition::Isolate { .. } => {}
+        }
+    }
+
+    fn draw(kind: &str, servers: u32, clients: u32, rng: &mut Rng) -> Partition {
         let mut nodes: Vec<ProcessId> = (0..servers).map(ProcessId::server).collect();
         rng.shuffle(&mut nodes);
         let place_clients = |groups: &mut [Vec<ProcessId>], rng: &mut Rng| {

@@ -1,0 +1,148 @@
+//! Gossip's properties, checked incrementally: each observation costs O(1)
+//! (a bit in the value's holder set), whatever the length of the run.
+
+use super::{Gossip, Obs, Via};
+use sim::fault::FaultAction;
+use sim::history::EventKind;
+use sim::metrics::percentile;
+use sim::{Checker, HistoryEvent, Metric, Observed, Time, Value, Verdicts, World};
+
+pub struct GossipChecker {
+    servers: u32,
+    /// u64 words in one value's holder bitset.
+    words: usize,
+    /// Per value (index value - 1): when it was submitted.
+    submitted: Vec<Option<Time>>,
+    acked: Vec<bool>,
+    holders: Vec<u64>,
+    holder_count: Vec<u32>,
+    /// Submission to "every server holds it", in nanoseconds.
+    latencies: Vec<u64>,
+}
+
+fn value_of(event: &HistoryEvent) -> Option<usize> {
+    match event.op.value {
+        Value::Int(v) if v > 0 => Some(v as usize),
+        _ => None,
+    }
+}
+
+impl GossipChecker {
+    pub fn new(servers: u32) -> GossipChecker {
+        GossipChecker {
+            servers,
+            words: (servers as usize).div_ceil(64),
+            submitted: Vec::new(),
+            acked: Vec::new(),
+            holders: Vec::new(),
+            holder_count: Vec::new(),
+            latencies: Vec::new(),
+        }
+    }
+
+    fn was_submitted(&self, value: u64) -> bool {
+        value > 0 && (value as usize) <= self.submitted.len() && self.submitted[value as usize - 1].is_some()
+    }
+}
+
+impl Checker<Gossip> for GossipChecker {
+    fn on_invoke(&mut self, invoke: &HistoryEvent, _v: &mut Verdicts) {
+        let Some(value) = value_of(invoke) else { return };
+        if value > self.submitted.len() {
+            self.submitted.resize(value, None);
+            self.acked.resize(value, false);
+            self.holder_count.resize(value, 0);
+            self.holders.resize(value * self.words, 0);
+        }
+        self.submitted[value - 1] = Some(Time(invoke.time_ns));
+    }
+
+    fn on_complete(&mut self, _invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts) {
+        if completion.kind == EventKind::Ok {
+            if let Some(value) = value_of(completion) {
+                self.acked[value - 1] = true;
+            }
+        }
+    }
+
+    fn after_step(&mut self, world: &World<'_, Gossip>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+        for o in observations {
+            match o.obs {
+                Obs::Received { value, via } => {
+                    if !self.was_submitted(value) {
+                        v.violated(
+                            "validity",
+                            format!("{} holds the value {value}, which no client submitted", o.from),
+                        );
+                        continue;
+                    }
+                    if via == Via::Repair {
+                        v.fired("anti-entropy-repaired");
+                    }
+                    let i = value as usize - 1;
+                    let node = o.from.index() as usize;
+                    let word = &mut self.holders[i * self.words + node / 64];
+                    let bit = 1u64 << (node % 64);
+                    if *word & bit == 0 {
+                        *word |= bit;
+                        self.holder_count[i] += 1;
+                        if self.holder_count[i] == self.servers {
+                            let since = self.submitted[i].unwrap_or(Time::ZERO);
+                            self.latencies.push((world.now() - since).nanos());
+                        }
+                    }
+                }
+                Obs::Recovered { values } => {
+                    if values > 0 {
+                        v.fired("recovered-from-disk");
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Gossip>, v: &mut Verdicts) {
+        if matches!(fault, FaultAction::Partition { .. }) && world.network().server_components() > 1 {
+            v.fired("partition-cut-graph");
+        }
+    }
+
+    fn at_end(&mut self, world: &World<'_, Gossip>, v: &mut Verdicts) {
+        for server in 0..self.servers {
+            let Some(node) = world.server(server) else {
+                v.violated("convergence", format!("n{server} is down at the end of the run"));
+                return;
+            };
+            let missing: Vec<u64> = (1..=self.acked.len() as u64)
+                .filter(|&value| self.acked[value as usize - 1] && !node.holds(value))
+                .collect();
+            if let Some(first) = missing.first() {
+                v.violated(
+                    "convergence",
+                    format!(
+                        "n{server} lacks {} acknowledged value(s) after the settle phase (first: {first}, submitted at {})",
+                        missing.len(),
+                        self.submitted[*first as usize - 1].unwrap_or(Time::ZERO).approx()
+                    ),
+                );
+                return;
+            }
+        }
+    }
+
+    fn metrics(&self, world: &World<'_, Gossip>) -> Vec<Metric> {
+        let values = self.submitted.iter().filter(|s| s.is_some()).count() as f64;
+        let stats = world.network().stats;
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let ms = |q: u64| percentile(&sorted, q).map_or(0.0, |ns| ns as f64 / 1e6);
+        vec![
+            Metric::new("values broadcast", values, ""),
+            Metric::new("messages per value", stats.server_to_server as f64 / values.max(1.0), "msgs"),
+            Metric::new("convergence p50", ms(50), "ms"),
+            Metric::new("convergence p99", ms(99), "ms"),
+            Metric::new("convergence max", ms(100), "ms"),
+            Metric::new("values never on every server", values - sorted.len() as f64, ""),
+        ]
+    }
+}

@@ -1,0 +1,246 @@
+//! Gossip broadcast, after Maelstrom's broadcast workload.
+//!
+//! **Algorithm.** Clients submit unique values to random servers. A server
+//! that learns a value writes it to disk; when the value came from a client
+//! it syncs the disk and only then acknowledges. New values are batched and
+//! pushed, every `push_interval`, to `fanout` random neighbours in the
+//! topology, which forward them the same way the first time they see them
+//! (epidemic push). Push alone loses values to partitions and lossy links, so
+//! every `anti_entropy` interval each server also sends a neighbour a digest
+//! of what it holds (its values as ranges); the neighbour answers with the
+//! values the sender lacks and the ranges it lacks itself, which the sender
+//! then supplies (push-pull anti-entropy).
+//!
+//! **Properties.** *validity* (always): a server holds only values some
+//! client submitted. *convergence* (eventually): once the network has healed
+//! and settled, every server holds every acknowledged value. Sometimes:
+//! *partition-cut-graph* (a partition really split the servers),
+//! *anti-entropy-repaired* (a server got a value it lacked through
+//! anti-entropy), *recovered-from-disk* (a restarted server reloaded values).
+//!
+//! **Seeded bugs.**
+//! - `no-anti-entropy`: push only. Values pushed into a partition are never
+//!   repaired; *convergence* fails.
+//! - `ack-before-sync`: acknowledges a client before syncing, and syncs only
+//!   at the next push. A crash in between loses a value the client was told
+//!   is safe, before anyone else heard of it; *convergence* fails.
+//! - `range-off-by-one`: when answering a digest, sends the values of the
+//!   missing ranges computed with an inclusive end, without checking it holds
+//!   them, so it can invent the next value before any client submitted it;
+//!   *validity* fails.
+
+mod checker;
+mod client;
+mod node;
+mod range_set;
+
+pub use checker::GossipChecker;
+pub use client::GossipClient;
+pub use node::GossipNode;
+pub use range_set::RangeSet;
+
+use serde::{Deserialize, Serialize};
+use sim::time::Duration;
+use sim::{BugSpec, Diagnostic, Kind, ProcessId, PropertySpec, Protocol, ProtocolInfo, Scenario, Time};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    NoAntiEntropy,
+    AckBeforeSync,
+    RangeOffByOne,
+}
+
+const BUGS: &[BugSpec] = &[
+    BugSpec {
+        name: "no-anti-entropy",
+        description: "push gossip only: values pushed into a partition are lost (convergence)",
+    },
+    BugSpec {
+        name: "ack-before-sync",
+        description: "acknowledges a client before syncing the value to disk; a crash loses it (convergence)",
+    },
+    BugSpec {
+        name: "range-off-by-one",
+        description: "anti-entropy sends a range end it does not hold, inventing a value (validity)",
+    },
+];
+
+const PROPERTIES: &[PropertySpec] = &[
+    PropertySpec {
+        name: "validity",
+        kind: Kind::Always,
+        description: "a server holds only values that some client submitted",
+    },
+    PropertySpec {
+        name: "convergence",
+        kind: Kind::Eventually,
+        description: "after the settle phase, every server holds every acknowledged value",
+    },
+    PropertySpec {
+        name: "partition-cut-graph",
+        kind: Kind::Sometimes,
+        description: "a partition split the servers into groups that could not talk",
+    },
+    PropertySpec {
+        name: "anti-entropy-repaired",
+        kind: Kind::Sometimes,
+        description: "a server received a value it lacked through anti-entropy",
+    },
+    PropertySpec {
+        name: "recovered-from-disk",
+        kind: Kind::Sometimes,
+        description: "a restarted server reloaded values from its disk",
+    },
+];
+
+static INFO: ProtocolInfo = ProtocolInfo {
+    name: "gossip",
+    summary: "broadcast by epidemic push plus push-pull anti-entropy (Maelstrom's broadcast)",
+    properties: PROPERTIES,
+    bugs: BUGS,
+    workloads: &["broadcast"],
+    model: None,
+};
+
+/// The `[protocol]` table of a gossip scenario.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Params {
+    fanout: u32,
+    push_interval: Duration,
+    anti_entropy: Duration,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            fanout: 3,
+            push_interval: Duration(Time::from_millis(20)),
+            anti_entropy: Duration(Time::from_millis(250)),
+        }
+    }
+}
+
+/// Gossip's parameters, resolved.
+#[derive(Clone, Debug)]
+pub struct Gossip {
+    pub fanout: u32,
+    pub push_interval: Time,
+    pub anti_entropy: Time,
+    /// How long a client waits for an acknowledgement before trying another
+    /// server.
+    pub retry: Time,
+    pub bug: Option<Bug>,
+}
+
+/// Most values one repair message carries; the rest wait for the next round.
+pub const MAX_REPAIR: usize = 512;
+
+#[derive(Clone, Debug, Hash, Serialize)]
+pub enum Msg {
+    /// Client to server: please broadcast `value`.
+    Broadcast { op: u64, value: u64 },
+    /// Server to client: `value` of operation `op` is durable here.
+    BroadcastOk { op: u64 },
+    /// Epidemic push of newly learnt values.
+    Push { values: Vec<u64> },
+    /// Anti-entropy: what the sender holds.
+    Digest { have: Vec<(u64, u64)> },
+    /// Anti-entropy answer: values the receiver lacked, and ranges the
+    /// sender lacks (empty in the last leg of the exchange).
+    Repair { values: Vec<u64>, want: Vec<(u64, u64)> },
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize)]
+pub enum Timer {
+    Push,
+    AntiEntropy,
+    /// A client's resend of operation `op`.
+    Retry(u64),
+}
+
+/// How a server learnt a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Client,
+    Push,
+    Repair,
+}
+
+#[derive(Debug)]
+pub enum Obs {
+    Received {
+        value: u64,
+        via: Via,
+    },
+    /// A server started with `values` values on its disk.
+    Recovered {
+        values: u64,
+    },
+}
+
+impl Protocol for Gossip {
+    type Message = Msg;
+    type Timer = Timer;
+    type DiskKey = u64;
+    type DiskValue = ();
+    type Observation = Obs;
+    type Server = GossipNode;
+    type Client = GossipClient;
+    type Checker = GossipChecker;
+
+    fn info() -> &'static ProtocolInfo {
+        &INFO
+    }
+
+    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+        let params: Params = scenario.protocol_params()?;
+        if params.fanout == 0 {
+            return Err(scenario.error(None, "gossip needs a fanout of at least 1"));
+        }
+        for (name, t) in [("push_interval", params.push_interval.0), ("anti_entropy", params.anti_entropy.0)]
+        {
+            if t < Time::from_millis(1) {
+                return Err(scenario.error(None, format!("gossip's {name} must be at least 1ms")));
+            }
+        }
+        let bug = scenario.bug.as_deref().map(|b| match b {
+            "no-anti-entropy" => Bug::NoAntiEntropy,
+            "ack-before-sync" => Bug::AckBeforeSync,
+            _ => Bug::RangeOffByOne,
+        });
+        Ok(Gossip {
+            fanout: params.fanout,
+            push_interval: params.push_interval.0,
+            anti_entropy: params.anti_entropy.0,
+            retry: scenario.workload.as_ref().map_or(Time::from_millis(250), |w| w.retry),
+            bug,
+        })
+    }
+
+    fn server(&self, id: ProcessId, _servers: u32) -> GossipNode {
+        GossipNode::new(id, self.clone())
+    }
+
+    fn client(&self, _id: ProcessId, _servers: u32) -> GossipClient {
+        GossipClient::new(self.retry)
+    }
+
+    fn checker(&self, servers: u32, _clients: u32) -> GossipChecker {
+        GossipChecker::new(servers)
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("fanout", self.fanout.to_string()),
+            ("push_interval", self.push_interval.to_string()),
+            (
+                "anti_entropy",
+                match self.bug {
+                    Some(Bug::NoAntiEntropy) => "off (seeded bug)".to_string(),
+                    _ => self.anti_entropy.to_string(),
+                },
+            ),
+        ]
+    }
+}

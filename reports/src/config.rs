@@ -1,0 +1,124 @@
+//! The resolved configuration a run prints before it starts: every default
+//! filled in, every random choice of this seed made, so that what ran is
+//! never in doubt.
+
+use sim::fault::TimedFault;
+use sim::network::latency::ppm_to_string;
+use sim::Scenario;
+use std::fmt::Write;
+
+/// Most schedule lines shown before the rest are summarised.
+const SCHEDULE_LINES: usize = 40;
+
+pub fn describe(
+    scenario: &Scenario,
+    parameters: &[(&str, String)],
+    seed: u64,
+    schedule: &[TimedFault],
+) -> String {
+    let mut s = String::new();
+    let row = |s: &mut String, key: &str, value: &str| {
+        let _ = writeln!(s, "  {key:<11} {value}");
+    };
+    let _ = writeln!(s, "scenario {}", scenario.path);
+    row(&mut s, "name", &scenario.name);
+    let mut protocol = scenario.protocol.clone();
+    if !parameters.is_empty() {
+        let p: Vec<String> = parameters.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        protocol.push_str(&format!(" ({})", p.join(", ")));
+    }
+    row(&mut s, "protocol", &protocol);
+    if let Some(bug) = &scenario.bug {
+        row(&mut s, "bug", &format!("{bug} (seeded on purpose)"));
+    }
+    row(&mut s, "seed", &seed.to_string());
+    row(&mut s, "nodes", &format!("{} servers, {}", scenario.nodes, scenario.network.topology));
+    let mut net = scenario.network.default.to_string();
+    if !scenario.network.links.is_empty() {
+        net.push_str(&format!("; {} links differ", scenario.network.links.len()));
+    }
+    row(&mut s, "network", &net);
+    match &scenario.workload {
+        Some(w) => {
+            let per_sec = 1e9 / w.interval.nanos() as f64;
+            row(
+                &mut s,
+                "workload",
+                &format!(
+                    "{}: {} clients, {} ops/s in all, timeout {}, retry {}",
+                    w.kind,
+                    w.clients,
+                    crate::numbers::si(per_sec),
+                    w.timeout,
+                    w.retry
+                ),
+            );
+        }
+        None => row(&mut s, "workload", "none"),
+    }
+    row(
+        &mut s,
+        "duration",
+        &format!(
+            "{}: faults until {}, then {} to settle before eventually-properties are checked",
+            scenario.duration,
+            scenario.settle_start(),
+            scenario.settle
+        ),
+    );
+    let nemesis = scenario.nemesis.for_seed(seed);
+    let mut kinds = Vec::new();
+    if let Some(c) = &nemesis.crash {
+        kinds.push(format!("crash every {} for {}", c.every, c.down));
+    }
+    if let Some(p) = &nemesis.pause {
+        kinds.push(format!("pause every {} for {}", p.every, p.duration));
+    }
+    if let Some(p) = &nemesis.partition {
+        let shapes = p
+            .kinds
+            .as_ref()
+            .map_or("any shape".to_string(), |k| k.iter().map(|k| k.name()).collect::<Vec<_>>().join("/"));
+        kinds.push(format!("partition ({shapes}) every {} for {}", p.every, p.duration));
+    }
+    if let Some(c) = &nemesis.clock {
+        kinds.push(format!(
+            "clock skew up to ±{} drift ±{}ppm every {}",
+            c.max_skew.0, c.max_drift_ppm, c.every
+        ));
+    }
+    if let Some(d) = &nemesis.degrade {
+        let drop = d.drop.map_or(String::new(), |p| format!(" drop {}", ppm_to_string(p.0)));
+        kinds.push(format!("degrade links{drop} every {} for {}", d.every, d.duration));
+    }
+    let swarm = if scenario.nemesis.swarm { " (swarm: chosen by this seed)" } else { "" };
+    if kinds.is_empty() {
+        row(&mut s, "nemesis", "none");
+    } else {
+        row(&mut s, "nemesis", &format!("{}{swarm}", kinds.join("; ")));
+    }
+    let checks = match &scenario.properties {
+        Some(p) => p.join(", "),
+        None => "every property of the protocol".to_string(),
+    };
+    row(&mut s, "checks", &checks);
+    let l = &scenario.limits;
+    row(
+        &mut s,
+        "limits",
+        &format!(
+            "{} events, queue {}, history {}",
+            crate::numbers::thousands(l.max_events),
+            crate::numbers::thousands(l.max_queue as u64),
+            crate::numbers::thousands(l.max_history as u64)
+        ),
+    );
+    let _ = writeln!(s, "fault schedule ({} entries):", schedule.len());
+    for f in schedule.iter().take(SCHEDULE_LINES) {
+        let _ = writeln!(s, "  {f}");
+    }
+    if schedule.len() > SCHEDULE_LINES {
+        let _ = writeln!(s, "  ... and {} more", schedule.len() - SCHEDULE_LINES);
+    }
+    s
+}

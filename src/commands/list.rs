@@ -1,0 +1,85 @@
+//! `dsim list`: what this build can simulate.
+
+use crate::error::CliError;
+use serde_json::json;
+use sim::nemesis::{PartitionKind, NEMESIS_KINDS};
+use sim::network::topology::TOPOLOGY_NAMES;
+use sim::workload::WORKLOADS;
+
+/// The keys of a `[[fault]]` entry, with what each does.
+const SCRIPTED_FAULTS: &[(&str, &str)] = &[
+    ("crash = N", "crash node N (with `for`: restart it after)"),
+    ("restart = N", "restart node N from its disk"),
+    ("pause = N", "pause node N (with `for`: resume it after)"),
+    ("resume = N", "resume node N"),
+    ("isolate = N", "cut node N off from every process"),
+    ("partition = [[..], [..]]", "cut the network into groups; or a random shape: \"majority-minority\"..."),
+    ("one_way = { from, to }", "`from` can no longer send to `to`"),
+    ("bridge = { left, right, via }", "two halves that only `via` joins"),
+    ("heal = true", "heal every partition"),
+    ("clock = { node, skew, drift_ppm }", "set a node's clock skew and drift"),
+    ("degrade = { nodes, drop, duplicate, reorder, latency }", "worsen links (with `for`: restore after)"),
+    ("restore = true", "restore every link"),
+];
+
+pub fn list(json: bool) -> Result<u8, CliError> {
+    let protocols = protocols::all();
+    let partitions: Vec<&str> = PartitionKind::ALL.iter().map(|k| k.name()).collect();
+    if json {
+        let protos: Vec<_> = protocols
+            .iter()
+            .map(|e| {
+                let i = (e.info)();
+                json!({
+                    "name": i.name,
+                    "summary": i.summary,
+                    "workloads": i.workloads,
+                    "linearizability_model": i.model,
+                    "bugs": i.bugs.iter().map(|b| json!({"name": b.name, "description": b.description})).collect::<Vec<_>>(),
+                    "properties": i.properties.iter().map(|p| json!({"name": p.name, "kind": p.kind, "description": p.description})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let value = json!({
+            "protocols": protos,
+            "workloads": WORKLOADS.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
+            "faults": SCRIPTED_FAULTS.iter().map(|(n, d)| json!({"key": n, "description": d})).collect::<Vec<_>>(),
+            "nemesis": NEMESIS_KINDS.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
+            "partition_shapes": partitions,
+            "topologies": TOPOLOGY_NAMES,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
+        return Ok(0);
+    }
+    println!("protocols:");
+    for e in &protocols {
+        let i = (e.info)();
+        println!("\n  {}: {}", i.name, i.summary);
+        if !i.workloads.is_empty() {
+            println!("    workloads: {}", i.workloads.join(", "));
+        }
+        println!("    properties:");
+        for p in i.properties {
+            println!("      {:<24} {:<10} {}", p.name, p.kind.to_string(), p.description);
+        }
+        println!("    seeded bugs (bug = \"...\"):");
+        for b in i.bugs {
+            println!("      {:<24} {}", b.name, b.description);
+        }
+    }
+    println!("\nworkloads:");
+    for (n, d) in WORKLOADS {
+        println!("  {n:<24} {d}");
+    }
+    println!("\nscripted faults ([[fault]] at = \"5s\", and one of):");
+    for (n, d) in SCRIPTED_FAULTS {
+        println!("  {n:<54} {d}");
+    }
+    println!("\nnemesis kinds ([nemesis], or swarm = true to let the seed choose):");
+    for (n, d) in NEMESIS_KINDS {
+        println!("  {n:<24} {d}");
+    }
+    println!("\npartition shapes: {}", partitions.join(", "));
+    println!("topologies: {}", TOPOLOGY_NAMES.join(", "));
+    Ok(0)
+}

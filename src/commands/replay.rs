@@ -1,0 +1,160 @@
+//! `dsim replay`: rerun repro files and compare.
+
+use crate::error::{CliError, EXIT_INPUT, EXIT_OK};
+use crate::stopwatch::Stopwatch;
+use sim::repro::{Replay, Repro};
+use sim::trace::{HumanLines, JsonLines, TraceSink};
+use sim::{Diagnostic, RunOptions, RunResult, Scenario};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// Reads a repro file, pointing at the place of a JSON error.
+pub fn read_repro(path: &Path) -> Result<Repro, CliError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostic::file(&shown, format!("cannot read the repro: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        let offset = offset_of(&text, e.line(), e.column());
+        Diagnostic::new(&shown, &text, Some(offset..offset + 1), format!("this is not a dsim repro: {e}"))
+            .into()
+    })
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+/// Reruns one repro.
+pub fn rerun(repro: &Repro, trace: Option<&mut dyn TraceSink>) -> Result<RunResult, CliError> {
+    let scenario = Scenario::parse(&repro.scenario.path, &repro.scenario.source)?;
+    scenario
+        .check_schedule(&repro.faults)
+        .map_err(|m| CliError::Usage(format!("the repro's fault schedule is invalid: {m}")))?;
+    let runner = protocols::prepare(scenario)?;
+    Ok(runner.run(repro.seed, RunOptions { trace, faults: Some(repro.faults.clone()) }))
+}
+
+fn repro_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| CliError::Usage(format!("cannot read the folder {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(CliError::Usage(format!("{} holds no repro files (*.json)", path.display())));
+    }
+    Ok(files)
+}
+
+pub fn replay(path: &Path, trace: Option<&Path>, json: bool) -> Result<u8, CliError> {
+    let files = repro_files(path)?;
+    if trace.is_some() && files.len() > 1 {
+        return Err(CliError::Usage("--trace replays one repro, not a folder".into()));
+    }
+    let mut worst = EXIT_OK;
+    let mut reports = Vec::new();
+    for file in &files {
+        let repro = read_repro(file)?;
+        let watch = Stopwatch::start();
+        let result = match trace {
+            Some(p) if p == Path::new("-") => {
+                let mut sink = HumanLines::new(std::io::stdout().lock());
+                rerun(&repro, Some(&mut sink))?
+            }
+            Some(p) => {
+                crate::files::check_trace_path(p)?;
+                let f = std::fs::File::create(p).map_err(|e| {
+                    CliError::Usage(format!("cannot write the trace to {}: {e}", p.display()))
+                })?;
+                let mut sink = JsonLines::new(BufWriter::new(f));
+                let r = rerun(&repro, Some(&mut sink))?;
+                sink.finish().map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?;
+                r
+            }
+            None => rerun(&repro, None)?,
+        };
+        let wall = watch.seconds();
+        let verdict = repro.compare(&result);
+        worst = crate::error::worst(worst, crate::error::exit_code(result.outcome));
+        if json {
+            reports.push(replay_json(file, &repro, &result, &verdict, wall));
+        } else {
+            print!("{}", replay_text(file, &repro, &result, &verdict));
+        }
+    }
+    if json {
+        let value = if reports.len() == 1 { reports.remove(0) } else { serde_json::Value::Array(reports) };
+        println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
+    }
+    debug_assert!(worst != EXIT_INPUT);
+    Ok(worst)
+}
+
+fn replay_text(file: &Path, repro: &Repro, result: &RunResult, verdict: &Replay) -> String {
+    let mut s = format!("{}: seed {}, {}\n", file.display(), repro.seed, repro.scenario.path);
+    match verdict {
+        Replay::Reproduced => match &result.violation {
+            Some(v) => s.push_str(&format!(
+                "  reproduced: {} violated at step {} ({}), trace hash {}\n  {}\n",
+                v.property,
+                v.step,
+                sim::Time(v.time_ns),
+                result.trace_hash,
+                v.message
+            )),
+            None => s.push_str(&format!(
+                "  reproduced: {:?} after {} events, trace hash {}\n",
+                result.outcome, result.events, result.trace_hash
+            )),
+        },
+        Replay::Diverged { agreed_until, what } => {
+            s.push_str("  DIVERGED: the rerun does not end the way the repro recorded\n");
+            for w in what {
+                s.push_str(&format!("  - {w}\n"));
+            }
+            if *agreed_until > 0 {
+                s.push_str(&format!(
+                    "  the two runs agree on every event up to step {agreed_until} at least\n"
+                ));
+            } else {
+                s.push_str("  the two runs differ within the first 1024 steps\n");
+            }
+            match &result.violation {
+                Some(v) => s.push_str(&format!(
+                    "  the rerun: {} violated at step {}: {}\n",
+                    v.property, v.step, v.message
+                )),
+                None => s.push_str(&format!("  the rerun: {:?}\n", result.outcome)),
+            }
+        }
+    }
+    s
+}
+
+fn replay_json(
+    file: &Path,
+    repro: &Repro,
+    result: &RunResult,
+    verdict: &Replay,
+    wall: f64,
+) -> serde_json::Value {
+    let (reproduced, diverged) = match verdict {
+        Replay::Reproduced => (true, serde_json::Value::Null),
+        Replay::Diverged { agreed_until, what } => {
+            (false, serde_json::json!({ "agreed_until_step": agreed_until, "differences": what }))
+        }
+    };
+    serde_json::json!({
+        "repro": file.display().to_string(),
+        "reproduced": reproduced,
+        "diverged": diverged,
+        "expected": { "violation": repro.violation, "trace_hash": repro.trace_hash, "events": repro.events },
+        "run": reports::json::run(result, Some(wall), None),
+    })
+}
