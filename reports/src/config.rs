@@ -45,7 +45,7 @@ pub fn describe(
                 &mut s,
                 "workload",
                 &format!(
-                    "{}: {} clients, {} ops/s in all, timeout {}, retry {}",
+                    "{}: {} clients aiming at {} ops/s in all, one operation at a time each; timeout {}, retry {}",
                     w.kind,
                     w.clients,
                     crate::numbers::si(per_sec),

@@ -86,7 +86,7 @@ pub fn human(line: &TraceLine) -> String {
         _ => {}
     }
     if !line.detail.is_empty() {
-        s.push_str(": ");
+        s.push_str(if line.process.is_some() { ": " } else { " " });
         s.push_str(&line.detail);
     }
     for note in &line.notes {

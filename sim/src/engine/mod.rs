@@ -277,11 +277,11 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             self.current = None;
             match flow {
                 Flow::Skip => continue,
-                Flow::Step => {}
-                stop => {
+                Flow::Limit(why) => {
                     self.emit_line();
-                    return stop;
+                    return Flow::Limit(why);
                 }
+                Flow::Step | Flow::End => {}
             }
             self.step += 1;
             if self.step.is_multiple_of(CHECKPOINT_EVERY) {
@@ -289,8 +289,8 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             }
             self.checker.after_step(&world!(self), &self.obs, &mut self.verdicts);
             self.emit_line();
-            if self.verdicts.has_violation() {
-                return Flow::Step;
+            if self.verdicts.has_violation() || matches!(flow, Flow::End) {
+                return flow;
             }
             if self.step >= self.max_events {
                 return Flow::Limit(format!("the run reached its limit of {} events", self.max_events));

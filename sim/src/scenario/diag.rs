@@ -82,23 +82,59 @@ impl Diagnostic {
     /// A toml error, with its span.
     pub fn from_toml(path: &str, source: &str, e: &toml::de::Error) -> Diagnostic {
         let message = e.message().trim_end().to_string();
-        let (message, help) = improve_toml_message(message);
+        let at = e.span().and_then(|s| source.get(s)).unwrap_or("");
+        let help = hint(&message, at);
         let mut d = Diagnostic::new(path, source, e.span(), message);
         d.help = help;
         d
     }
 }
 
-/// Adds the hint users need most often to toml's own messages.
-fn improve_toml_message(message: String) -> (String, Option<String>) {
-    let help = if message.starts_with("unknown field") {
-        Some("remove the key or fix its spelling; the keys allowed here are listed above".to_string())
-    } else if message.contains("duplicate key") {
-        Some("each key may appear once per table".to_string())
-    } else {
-        None
-    };
-    (message, help)
+/// The hint users need most often after toml's own messages.
+fn hint(message: &str, at: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (unknown, allowed) = rest.split_once('`')?;
+        let allowed: Vec<&str> = allowed.split('`').skip(1).step_by(2).collect();
+        return Some(match closest(unknown, &allowed) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => "remove the key or fix its spelling; the keys allowed here are listed above".to_string(),
+        });
+    }
+    if message.contains("duplicate key") {
+        if at.trim_matches(|c| c == '[' || c == ']') == "protocol" {
+            return Some(
+                "a file cannot have both `protocol = \"...\"` and a [protocol] table; put the name in the table: name = \"...\""
+                    .to_string(),
+            );
+        }
+        return Some("each key may appear once per table".to_string());
+    }
+    None
+}
+
+/// The allowed word closest to a misspelt one, if it is close enough.
+fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    allowed
+        .iter()
+        .map(|a| (edit_distance(word, a), *a))
+        .filter(|(d, a)| *d <= 2.max(a.len() / 3))
+        .min()
+        .map(|(_, a)| a)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 impl fmt::Display for Diagnostic {
@@ -150,6 +186,18 @@ mod tests {
             text,
             "error: bad duration\n --> s.toml:2:12\n  |\n2 | duration = \"5 parsecs\"\n  |            ^^^^^^^^^^^\n  = help: use ms or s"
         );
+    }
+
+    #[test]
+    fn suggests_the_closest_key() {
+        assert_eq!(
+            hint("unknown field `duraton`, expected one of `nodes`, `duration`", "duraton"),
+            Some("did you mean `duration`?".to_string())
+        );
+        assert!(hint("unknown field `zzz`, expected one of `nodes`, `duration`", "")
+            .unwrap()
+            .starts_with("remove"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

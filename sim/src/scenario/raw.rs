@@ -20,6 +20,10 @@ use toml::Spanned;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawScenario {
+    /// Read separately (it may be a table of the protocol's parameters);
+    /// declared so that error messages list it among the allowed keys.
+    #[allow(dead_code)]
+    pub protocol: Option<serde::de::IgnoredAny>,
     pub name: Option<String>,
     pub description: Option<String>,
     pub bug: Option<Spanned<String>>,
