@@ -14,6 +14,6 @@ pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Replay { path, trace, json } => replay::replay(&path, trace.as_deref(), json),
         Command::List { json } => list::list(json),
-        Command::Bench { relay_seconds, repeat, json } => bench::bench(relay_seconds, repeat, json),
+        Command::Bench { scale, repeat, json } => bench::bench(scale, repeat, json),
     }
 }
