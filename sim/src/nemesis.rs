@@ -260,21 +260,8 @@ impl NemesisPlan {
 
         if let Some(c) = &self.crash {
             let mut rng = Rng::new(seed, Stream::Nemesis(0));
-            let max_down = c.max_down.unwrap_or(minority);
-            let mut back_at = vec![Time::ZERO; servers as usize];
-            let mut t = Time::ZERO;
-            loop {
-                t = t + draw(&mut rng, c.every).max(Time(1));
-                if t >= end {
-                    break;
-                }
-                let up: Vec<u32> = (0..servers).filter(|&i| back_at[i as usize] <= t).collect();
-                if up.is_empty() || servers - up.len() as u32 >= max_down {
-                    continue;
-                }
-                let node = up[rng.index(up.len())];
-                let back = t + draw(&mut rng, c.down);
-                back_at[node as usize] = back;
+            let outages = Outages { every: c.every, length: c.down, at_most: c.max_down.unwrap_or(minority) };
+            for (t, node, back) in outages.draw(&mut rng, servers, end) {
                 push(t, FaultAction::Crash { node }, &mut out);
                 push(back, FaultAction::Restart { node }, &mut out);
             }
@@ -282,21 +269,9 @@ impl NemesisPlan {
 
         if let Some(p) = &self.pause {
             let mut rng = Rng::new(seed, Stream::Nemesis(1));
-            let max_paused = p.max_paused.unwrap_or(minority);
-            let mut back_at = vec![Time::ZERO; servers as usize];
-            let mut t = Time::ZERO;
-            loop {
-                t = t + draw(&mut rng, p.every).max(Time(1));
-                if t >= end {
-                    break;
-                }
-                let running: Vec<u32> = (0..servers).filter(|&i| back_at[i as usize] <= t).collect();
-                if running.is_empty() || servers - running.len() as u32 >= max_paused {
-                    continue;
-                }
-                let node = running[rng.index(running.len())];
-                let back = t + draw(&mut rng, p.duration);
-                back_at[node as usize] = back;
+            let outages =
+                Outages { every: p.every, length: p.duration, at_most: p.max_paused.unwrap_or(minority) };
+            for (t, node, back) in outages.draw(&mut rng, servers, end) {
                 push(t, FaultAction::Pause { node }, &mut out);
                 push(back, FaultAction::Resume { node }, &mut out);
             }
@@ -305,19 +280,13 @@ impl NemesisPlan {
         if let Some(p) = &self.partition {
             let mut rng = Rng::new(seed, Stream::Nemesis(2));
             let kinds = p.kinds.clone().unwrap_or(PartitionKind::ALL.to_vec());
-            let mut t = Time::ZERO;
-            loop {
-                t = t + draw(&mut rng, p.every).max(Time(1));
-                if t >= end || kinds.is_empty() {
-                    break;
-                }
+            for (t, until) in episodes(&mut rng, p.every, p.duration, end) {
                 let kind = kinds[rng.index(kinds.len())];
                 let partition = Partition::random(kind.name(), servers, clients, &mut rng);
                 let id = *next_id;
                 *next_id += 1;
                 push(t, FaultAction::Partition { id, partition }, &mut out);
-                t = t + draw(&mut rng, p.duration);
-                push(t, FaultAction::Heal { id }, &mut out);
+                push(until, FaultAction::Heal { id }, &mut out);
             }
         }
 
@@ -340,25 +309,67 @@ impl NemesisPlan {
 
         if let Some(d) = &self.degrade {
             let mut rng = Rng::new(seed, Stream::Nemesis(4));
-            let mut t = Time::ZERO;
-            loop {
-                t = t + draw(&mut rng, d.every).max(Time(1));
-                if t >= end {
-                    break;
-                }
+            for (t, until) in episodes(&mut rng, d.every, d.duration, end) {
                 // Half the time one node's links, half the time all links.
                 let nodes =
                     rng.chance(500_000).then(|| vec![ProcessId::server(rng.below(servers as u64) as u32)]);
                 let id = *next_id;
                 *next_id += 1;
                 push(t, FaultAction::Degrade { id, nodes, change: d.change() }, &mut out);
-                t = t + draw(&mut rng, d.duration);
-                push(t, FaultAction::Restore { id }, &mut out);
+                push(until, FaultAction::Restore { id }, &mut out);
             }
         }
 
         out.sort_by_key(|f| f.at);
         out
+    }
+}
+
+/// Servers taken out (crashed or paused) for a while, at most `at_most`
+/// at a time: one every `every`, for `length`.
+struct Outages {
+    every: DurationRange,
+    length: DurationRange,
+    at_most: u32,
+}
+
+impl Outages {
+    /// `(start, server, back)` for each outage that starts before `end`.
+    fn draw(&self, rng: &mut Rng, servers: u32, end: Time) -> Vec<(Time, u32, Time)> {
+        let mut back_at = vec![Time::ZERO; servers as usize];
+        let mut out = Vec::new();
+        let mut t = Time::ZERO;
+        loop {
+            t = t + draw(rng, self.every).max(Time(1));
+            if t >= end {
+                return out;
+            }
+            let available: Vec<u32> = (0..servers).filter(|&i| back_at[i as usize] <= t).collect();
+            if available.is_empty() || servers - available.len() as u32 >= self.at_most {
+                continue;
+            }
+            let node = available[rng.index(available.len())];
+            let back = t + draw(rng, self.length);
+            back_at[node as usize] = back;
+            out.push((t, node, back));
+        }
+    }
+}
+
+/// Episodes that never overlap, as `(start, end)`: each starts `every`
+/// after the previous one ended and lasts `length`. Only episodes that start
+/// before `end` are drawn.
+fn episodes(rng: &mut Rng, every: DurationRange, length: DurationRange, end: Time) -> Vec<(Time, Time)> {
+    let mut out = Vec::new();
+    let mut t = Time::ZERO;
+    loop {
+        t = t + draw(rng, every).max(Time(1));
+        if t >= end {
+            return out;
+        }
+        let until = t + draw(rng, length);
+        out.push((t, until));
+        t = until;
     }
 }
 

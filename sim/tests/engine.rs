@@ -254,6 +254,20 @@ fn a_panicking_handler_is_a_finding_not_a_crash() {
 }
 
 #[test]
+fn a_panic_writes_a_repro_that_replays_it() {
+    let source = "nodes = 3\nduration = \"3s\"\n[protocol]\nname = \"probe\"\npanic_at_tick = 7\n";
+    let scenario = Scenario::parse("probe.toml", source).unwrap();
+    let runner = sim::prepare::<Probe>(scenario).unwrap();
+    let first = runner.run(42, RunOptions::default());
+    let repro = sim::repro::Repro::new("probe.toml", source, &first);
+    let text = serde_json::to_string(&repro).unwrap();
+    let repro: sim::repro::Repro = serde_json::from_str(&text).unwrap();
+    let again = runner.run(repro.seed, RunOptions { trace: None, faults: Some(repro.faults.clone()) });
+    assert_eq!(repro.compare(&again), sim::repro::Replay::Reproduced);
+    assert_eq!(again.violation.unwrap().property, "no-panic");
+}
+
+#[test]
 fn a_limit_ends_the_run_with_its_reason() {
     let r = run("[limits]\nmax_events = 50\n");
     assert_eq!(r.outcome, Outcome::Limit);
