@@ -32,6 +32,78 @@ pub enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Run twice and compare every event; on a difference, show the
+        /// first event where the runs differ (exit code 4).
+        #[arg(long)]
+        check_determinism: bool,
+    },
+    /// Run many seeds of one or more scenarios, in parallel.
+    Explore {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+        /// Seeds A..B (B excluded). Default: 0..100.
+        #[arg(long, value_name = "A..B")]
+        seeds: Option<String>,
+        /// Seeds 0..N.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Keep taking seeds for this long (wall time, such as 60s), shared
+        /// between the scenarios.
+        #[arg(long = "for", value_name = "DURATION")]
+        for_: Option<String>,
+        /// Worker threads (default: every core). Each simulation stays
+        /// single-threaded.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only the K-th of N disjoint slices of the seeds (1 <= K <= N).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Stop taking seeds after the first failure.
+        #[arg(long)]
+        fail_fast: bool,
+        /// Let each seed pick the nemesis's fault kinds and rates.
+        #[arg(long)]
+        swarm: bool,
+        /// Where repros go.
+        #[arg(long, value_name = "DIR", default_value = "dsim-out")]
+        out: PathBuf,
+        /// Write the results as JSON (what `dsim merge` reads).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write JUnit XML: a testcase per scenario, a failure per finding.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Shrink each finding's repro.
+        #[arg(long)]
+        shrink: bool,
+        /// Run every seed twice and compare trace hashes (exit code 4 on a
+        /// difference).
+        #[arg(long)]
+        check_determinism: bool,
+        /// Also write each finding's trace next to its repro.
+        #[arg(long)]
+        traces: bool,
+    },
+    /// Make a failing repro as small as it can be while it still fails.
+    Shrink {
+        /// The repro file.
+        repro: PathBuf,
+        /// Where the shrunk repro goes.
+        #[arg(long, value_name = "DIR", default_value = "dsim-out")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Combine the JSON results of several `explore --shard` runs.
+    Merge {
+        /// Files written by `explore --json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Run a repro file again and say whether it ends the same way.
     Replay {

@@ -9,6 +9,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_VIOLATION: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_LIMIT: u8 = 3;
+pub const EXIT_NONDETERMINISTIC: u8 = 4;
 
 /// The exit code of work made of several runs: a violation anywhere wins,
 /// then a limit, then success.

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod error;
 mod files;
+mod progress;
 mod stopwatch;
 
 use clap::Parser;

@@ -11,9 +11,14 @@
 //! host received a message within the last second: no message died.
 //! Sometimes: *long-chain*, some message made more than 1,000 hops.
 //!
-//! **Seeded bug.** `swallow`: a host drops every message whose hop count is
-//! a multiple of 500 instead of passing it on, so traffic dies out and
-//! *circulating* fails.
+//! **Seeded bugs.**
+//! - `swallow`: a host drops every message whose hop count is a multiple of
+//!   500 instead of passing it on, so traffic dies out and *circulating*
+//!   fails.
+//! - `hashmap-order`: every 100th hop, a host picks the next host as the
+//!   first entry of a `HashSet`, whose iteration order is random per set.
+//!   No property fails, but two runs of one seed differ: the determinism
+//!   check (`--check-determinism`) catches it.
 
 use serde::Deserialize;
 use sim::{
@@ -34,10 +39,17 @@ const PROPERTIES: &[PropertySpec] = &[
     },
 ];
 
-const BUGS: &[BugSpec] = &[BugSpec {
-    name: "swallow",
-    description: "hosts drop every 500th hop instead of relaying it; traffic dies out (circulating)",
-}];
+const BUGS: &[BugSpec] = &[
+    BugSpec {
+        name: "swallow",
+        description: "hosts drop every 500th hop instead of relaying it; traffic dies out (circulating)",
+    },
+    BugSpec {
+        name: "hashmap-order",
+        description:
+            "hosts pick some next hops by HashSet iteration order; runs differ (--check-determinism)",
+    },
+];
 
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "relay",
@@ -46,6 +58,7 @@ static INFO: ProtocolInfo = ProtocolInfo {
     bugs: BUGS,
     workloads: &[],
     model: None,
+    min_nodes: 2,
 };
 
 #[derive(Deserialize, Default)]
@@ -55,10 +68,16 @@ struct Params {
     reach: u32,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bug {
+    Swallow,
+    HashmapOrder,
+}
+
 #[derive(Clone, Debug)]
 pub struct Relay {
     reach: u32,
-    swallow: bool,
+    bug: Option<Bug>,
 }
 
 pub struct Host {
@@ -75,7 +94,9 @@ pub enum Obs {
 impl Host {
     fn pass_on(&mut self, ctx: &mut Ctx<'_, Relay>, hops: u64) {
         let n = ctx.servers();
-        let to = if self.relay.reach == 0 || self.relay.reach * 2 >= n {
+        let to = if self.relay.bug == Some(Bug::HashmapOrder) && hops.is_multiple_of(100) {
+            first_in_hash_order(n, self.me)
+        } else if self.relay.reach == 0 || self.relay.reach * 2 >= n {
             // Any host but me.
             let pick = ctx.rng().below(n as u64 - 1) as u32;
             if pick >= self.me {
@@ -102,7 +123,7 @@ impl Server<Relay> for Host {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Relay>, _from: ProcessId, hops: u64) {
         self.last_received = ctx.now();
-        if self.relay.swallow && hops.is_multiple_of(500) {
+        if self.relay.bug == Some(Bug::Swallow) && hops.is_multiple_of(500) {
             return;
         }
         if hops == 1_001 {
@@ -112,6 +133,14 @@ impl Server<Relay> for Host {
     }
 
     fn on_timer(&mut self, _ctx: &mut Ctx<'_, Relay>, _timer: ()) {}
+}
+
+/// The seeded bug: a host other than `me`, chosen by the iteration order of
+/// a fresh `HashSet`, which std seeds randomly for every set.
+#[allow(clippy::disallowed_types)] // the whole point of this bug
+fn first_in_hash_order(hosts: u32, me: u32) -> u32 {
+    let set: std::collections::HashSet<u32> = (0..hosts).filter(|h| *h != me).collect();
+    set.into_iter().next().unwrap_or(me)
 }
 
 pub struct RelayChecker {
@@ -162,7 +191,12 @@ impl Protocol for Relay {
 
     fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
         let params: Params = scenario.protocol_params()?;
-        Ok(Relay { reach: params.reach, swallow: scenario.bug.is_some() })
+        let bug = match scenario.bug.as_deref() {
+            Some("swallow") => Some(Bug::Swallow),
+            Some(_) => Some(Bug::HashmapOrder),
+            None => None,
+        };
+        Ok(Relay { reach: params.reach, bug })
     }
 
     fn server(&self, id: ProcessId, _servers: u32) -> Host {

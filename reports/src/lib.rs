@@ -1,7 +1,9 @@
-//! Turns runs into text for people and JSON for machines. Reads results;
+//! Turns runs and sweeps into text, JSON and JUnit XML. Reads results;
 //! never runs anything.
 
 pub mod config;
 pub mod json;
+pub mod junit;
 pub mod numbers;
 pub mod run;
+pub mod sweep;

@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod disk;
 pub mod engine;
+pub mod explore;
 pub mod fault;
 pub mod history;
 pub mod metrics;
@@ -24,6 +25,7 @@ pub mod result;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod time;
 pub mod trace;
 pub mod workload;

@@ -41,6 +41,8 @@ pub struct ProtocolInfo {
     pub workloads: &'static [&'static str],
     /// Linearizability model for its history, if it has one.
     pub model: Option<&'static str>,
+    /// The fewest servers it runs on (the shrinker goes no lower).
+    pub min_nodes: u32,
 }
 
 /// A protocol: its data types, and how to build its nodes and checker from a

@@ -10,6 +10,7 @@
 use crate::fault::TimedFault;
 use crate::result::{Outcome, RunResult, Violation};
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 pub use crate::engine::CHECKPOINT_EVERY;
 
@@ -54,6 +55,24 @@ impl Repro {
         }
     }
 
+    /// Writes the repro under `dir` as `<scenario stem>-seed<N>.json`, never
+    /// replacing a different file: if the name holds something else, the
+    /// next free `-2`, `-3`... name is used. Returns the path written.
+    pub fn write_new(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        self.write_new_as(dir, &format!("{}-seed{}", file_stem(&self.scenario.path), self.seed))
+    }
+
+    /// Like [`Repro::write_new`], under the name `name.json`.
+    pub fn write_new_as(&self, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+        let text = serde_json::to_string_pretty(self).expect("a repro serializes") + "\n";
+        write_unclobbered(dir, name, "json", &text)
+    }
+
+    /// The command that replays the repro at `path`.
+    pub fn replay_command(path: &Path) -> String {
+        format!("dsim replay {}", path.display())
+    }
+
     /// Compares a rerun with what this repro recorded.
     pub fn compare(&self, rerun: &RunResult) -> Replay {
         let same_violation = match (&self.violation, &rerun.violation) {
@@ -96,4 +115,38 @@ pub enum Replay {
         agreed_until: u64,
         what: Vec<String>,
     },
+}
+
+/// A file-name-safe stem: `scenarios/gossip/partition-heal.toml` -> `partition-heal`.
+pub fn file_stem(path: &str) -> String {
+    let stem = Path::new(path).file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// Writes `contents` to `dir/stem.ext`, or, if that holds something else,
+/// to `dir/stem-2.ext`, `dir/stem-3.ext`... Identical content is not
+/// written twice. Nothing a user wrote is overwritten.
+pub fn write_unclobbered(dir: &Path, stem: &str, ext: &str, contents: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    for n in 1u32.. {
+        let name = if n == 1 { format!("{stem}.{ext}") } else { format!("{stem}-{n}.{ext}") };
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if existing == contents => return Ok(path),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // create_new: if another process took the name meanwhile, try the next.
+                match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                    Ok(mut f) => {
+                        std::io::Write::write_all(&mut f, contents.as_bytes())?;
+                        return Ok(path);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    unreachable!("an unbounded range always yields a name")
 }

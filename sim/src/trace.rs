@@ -119,3 +119,37 @@ impl<W: Write> TraceSink for HumanLines<W> {
         }
     }
 }
+
+/// Where two traces first differ: the 1-based line number and both
+/// versions of the line (`None` where one trace had already ended).
+pub type Difference = (u64, Option<String>, Option<String>);
+
+/// The first line where two traces differ.
+pub fn first_difference(
+    a: impl std::io::BufRead,
+    b: impl std::io::BufRead,
+) -> std::io::Result<Option<Difference>> {
+    let mut a = a.lines();
+    let mut b = b.lines();
+    let mut n = 0;
+    loop {
+        n += 1;
+        match (a.next().transpose()?, b.next().transpose()?) {
+            (None, None) => return Ok(None),
+            (x, y) if x == y => continue,
+            (x, y) => return Ok(Some((n, x, y))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_first_differing_line() {
+        let d = super::first_difference("a\nb\nc\n".as_bytes(), "a\nx\nc\n".as_bytes()).unwrap();
+        assert_eq!(d, Some((2, Some("b".into()), Some("x".into()))));
+        assert_eq!(super::first_difference("a\n".as_bytes(), "a\n".as_bytes()).unwrap(), None);
+        let d = super::first_difference("a\n".as_bytes(), "a\nb\n".as_bytes()).unwrap();
+        assert_eq!(d, Some((2, None, Some("b".into()))));
+    }
+}

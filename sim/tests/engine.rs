@@ -45,6 +45,7 @@ static INFO: ProtocolInfo = ProtocolInfo {
     bugs: BUGS,
     workloads: &[],
     model: None,
+    min_nodes: 1,
 };
 
 impl Server<Probe> for Node {

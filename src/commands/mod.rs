@@ -1,7 +1,10 @@
 mod bench;
+mod explore;
 mod list;
+mod merge;
 mod replay;
 mod run;
+mod shrink;
 
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
@@ -9,9 +12,42 @@ use crate::error::CliError;
 /// Runs the command; returns its exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, out, json } => {
-            run::run(&scenario, seed, trace.as_deref(), &out, json)
+        Command::Run { scenario, seed, trace, out, json, check_determinism } => {
+            run::run(&scenario, seed, trace.as_deref(), &out, json, check_determinism)
         }
+        Command::Explore {
+            scenarios,
+            seeds,
+            count,
+            for_,
+            jobs,
+            shard,
+            fail_fast,
+            swarm,
+            out,
+            json,
+            junit,
+            shrink,
+            check_determinism,
+            traces,
+        } => explore::explore(explore::Args {
+            scenarios,
+            seeds,
+            count,
+            for_,
+            jobs,
+            shard,
+            fail_fast,
+            swarm,
+            out,
+            json,
+            junit,
+            shrink,
+            check_determinism,
+            traces,
+        }),
+        Command::Shrink { repro, out, json } => shrink::shrink_command(&repro, &out, json),
+        Command::Merge { files, json, junit } => merge::merge(&files, json.as_deref(), junit.as_deref()),
         Command::Replay { path, trace, json } => replay::replay(&path, trace.as_deref(), json),
         Command::List { json } => list::list(json),
         Command::Bench { scale, repeat, json } => bench::bench(scale, repeat, json),

@@ -5,7 +5,6 @@ use crate::stopwatch::Stopwatch;
 use sim::repro::{Replay, Repro};
 use sim::trace::{HumanLines, JsonLines, TraceSink};
 use sim::{Diagnostic, RunOptions, RunResult, Scenario};
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 /// Reads a repro file, pointing at the place of a JSON error.
@@ -20,7 +19,7 @@ pub fn read_repro(path: &Path) -> Result<Repro, CliError> {
     })
 }
 
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     (start + column.saturating_sub(1)).min(text.len())
 }
@@ -68,11 +67,7 @@ pub fn replay(path: &Path, trace: Option<&Path>, json: bool) -> Result<u8, CliEr
                 rerun(&repro, Some(&mut sink))?
             }
             Some(p) => {
-                crate::files::check_trace_path(p)?;
-                let f = std::fs::File::create(p).map_err(|e| {
-                    CliError::Usage(format!("cannot write the trace to {}: {e}", p.display()))
-                })?;
-                let mut sink = JsonLines::new(BufWriter::new(f));
+                let mut sink = JsonLines::new(crate::files::create_trace(p)?);
                 let r = rerun(&repro, Some(&mut sink))?;
                 sink.finish().map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?;
                 r

@@ -1,13 +1,14 @@
 //! `dsim run`: one scenario, one seed.
 
-use crate::error::CliError;
+use crate::error::{CliError, EXIT_NONDETERMINISTIC};
 use crate::files;
 use crate::stopwatch::Stopwatch;
+use sim::fault::TimedFault;
 use sim::repro::Repro;
-use sim::trace::JsonLines;
-use sim::{Outcome, RunOptions};
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use sim::trace::{first_difference, human, JsonLines, TraceLine, TraceSink};
+use sim::{Outcome, RunOptions, RunResult, Runner, Scenario};
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
 
 pub fn run(
     path: &str,
@@ -15,6 +16,7 @@ pub fn run(
     trace: Option<&Path>,
     out: &Path,
     json: bool,
+    check_determinism: bool,
 ) -> Result<u8, CliError> {
     let runner = protocols::load(path)?;
     let scenario = runner.scenario();
@@ -24,51 +26,123 @@ pub fn run(
         print!("{}", reports::config::describe(scenario, &runner.parameters(), seed, &schedule));
         println!();
     }
-
-    let mut sink = match trace {
-        Some(p) => {
-            files::check_trace_path(p)?;
-            let file = std::fs::File::create(p)
-                .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", p.display())))?;
-            Some(JsonLines::new(BufWriter::new(file)))
-        }
-        None => None,
-    };
+    if check_determinism {
+        return run_twice(runner.as_ref(), seed, schedule, out, json);
+    }
     let watch = Stopwatch::start();
+    let result = run_traced(runner.as_ref(), seed, schedule, trace)?;
+    let wall = watch.seconds();
+    report(scenario, &result, wall, out, json)
+}
+
+/// One run, its trace written to `trace` if given.
+fn run_traced(
+    runner: &dyn Runner,
+    seed: u64,
+    schedule: Vec<TimedFault>,
+    trace: Option<&Path>,
+) -> Result<RunResult, CliError> {
+    let mut sink = trace.map(files::create_trace).transpose()?.map(JsonLines::new);
     let result = runner.run(
         seed,
-        RunOptions {
-            trace: sink.as_mut().map(|s| s as &mut dyn sim::trace::TraceSink),
-            faults: Some(schedule),
-        },
+        RunOptions { trace: sink.as_mut().map(|s| s as &mut dyn TraceSink), faults: Some(schedule) },
     );
-    let wall = watch.seconds();
     if let (Some(sink), Some(p)) = (sink, trace) {
         sink.finish()
             .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", p.display())))?;
     }
+    Ok(result)
+}
 
+/// Prints the summary, writes a repro on a violation; returns the exit code.
+fn report(
+    scenario: &Scenario,
+    result: &RunResult,
+    wall: f64,
+    out: &Path,
+    json: bool,
+) -> Result<u8, CliError> {
     let repro = match result.outcome {
         Outcome::Violation => {
-            let repro = Repro::new(path, &scenario.source, &result);
-            let text = serde_json::to_string_pretty(&repro).expect("a repro serializes");
-            let name = format!("{}-seed{}", files::stem(path), seed);
-            Some(files::write_new(out, &name, "json", &(text + "\n"))?)
+            let written =
+                Repro::new(&scenario.path, &scenario.source, result).write_new(out).map_err(|e| {
+                    CliError::Usage(format!("cannot write the repro under {}: {e}", out.display()))
+                })?;
+            Some(written)
         }
         _ => None,
     };
     let repro_path = repro.as_ref().map(|p| p.display().to_string());
     if json {
-        let value = reports::json::run(&result, Some(wall), repro_path.as_deref());
+        let value = reports::json::run(result, Some(wall), repro_path.as_deref());
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
     } else {
         let cx = reports::run::Context {
             wall_seconds: wall,
             repro: repro_path.as_deref(),
-            replay_command: repro_path.as_ref().map(|p| format!("dsim replay {p}")),
+            replay_command: repro.as_deref().map(Repro::replay_command),
         };
-        print!("{}", reports::run::summary(&result, &cx));
+        print!("{}", reports::run::summary(result, &cx));
     }
     let _ = std::io::stdout().flush();
     Ok(crate::error::exit_code(result.outcome))
+}
+
+/// `--check-determinism`: two traced runs, compared event by event.
+fn run_twice(
+    runner: &dyn Runner,
+    seed: u64,
+    schedule: Vec<TimedFault>,
+    out: &Path,
+    json: bool,
+) -> Result<u8, CliError> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| CliError::Usage(format!("cannot create the output folder {}: {e}", out.display())))?;
+    let stem = format!("{}-seed{seed}", sim::repro::file_stem(&runner.scenario().path));
+    let traces: Vec<PathBuf> = (1..=2).map(|i| out.join(format!("{stem}.run{i}.trace.jsonl"))).collect();
+    let watch = Stopwatch::start();
+    let first = run_traced(runner, seed, schedule.clone(), Some(&traces[0]))?;
+    let wall = watch.seconds();
+    let second = run_traced(runner, seed, schedule, Some(&traces[1]))?;
+    let open = |p: &Path| {
+        std::fs::File::open(p)
+            .map(BufReader::new)
+            .map_err(|e| CliError::Usage(format!("cannot read back {}: {e}", p.display())))
+    };
+    let difference = first_difference(open(&traces[0])?, open(&traces[1])?)
+        .map_err(|e| CliError::Usage(format!("cannot compare the traces: {e}")))?;
+    let Some((event, a, b)) = difference else {
+        for t in &traces {
+            let _ = std::fs::remove_file(t);
+        }
+        if !json {
+            println!(
+                "deterministic: both runs processed the same {} events, trace hash {}\n",
+                first.events, first.trace_hash
+            );
+        }
+        return report(runner.scenario(), &first, wall, out, json);
+    };
+    let shown = |line: &Option<String>| match line {
+        Some(l) => serde_json::from_str::<TraceLine>(l).map(|t| human(&t)).unwrap_or_else(|_| l.clone()),
+        None => "(the run had already ended)".to_string(),
+    };
+    if json {
+        let value = serde_json::json!({
+            "seed": seed,
+            "outcome": "nondeterministic",
+            "first_difference": { "event": event, "run1": a, "run2": b },
+            "trace_hashes": [first.trace_hash, second.trace_hash],
+            "traces": traces.iter().map(|t| t.display().to_string()).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
+    } else {
+        println!("NOT DETERMINISTIC: two runs of seed {seed} differ, first at event #{event}:");
+        println!("  run 1: {}", shown(&a));
+        println!("  run 2: {}", shown(&b));
+        println!("trace hashes: {} and {}", first.trace_hash, second.trace_hash);
+        println!("both traces are kept: {} and {}", traces[0].display(), traces[1].display());
+        println!("look for state that outlives a run (statics, globals) or order that is not fixed (HashMap, HashSet).");
+    }
+    Ok(EXIT_NONDETERMINISTIC)
 }

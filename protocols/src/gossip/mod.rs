@@ -100,6 +100,7 @@ static INFO: ProtocolInfo = ProtocolInfo {
     bugs: BUGS,
     workloads: &["broadcast"],
     model: None,
+    min_nodes: 2,
 };
 
 /// The `[protocol]` table of a gossip scenario.

@@ -16,9 +16,11 @@
 //! [`Scenario::protocol_params`].
 
 mod diag;
+mod edit;
 mod raw;
 
 pub use diag::{Diagnostic, Location};
+pub use edit::table_mut;
 
 use crate::disk::CrashMode;
 use crate::fault::{FaultAction, Source, TimedFault};

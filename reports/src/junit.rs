@@ -1,0 +1,90 @@
+//! JUnit XML for CI systems: one testsuite per command, one testcase per
+//! scenario, one failure per finding with the command that replays it.
+
+use crate::sweep::Document;
+use std::fmt::Write;
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn junit(doc: &Document) -> String {
+    let tests = doc.sweeps.len();
+    let failures =
+        doc.sweeps.iter().filter(|s| !s.findings.is_empty() || !s.nondeterministic.is_empty()).count();
+    let time = doc.wall_time_s.unwrap_or(0.0);
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"dsim\" tests=\"{tests}\" failures=\"{failures}\" time=\"{time:.3}\">"
+    );
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"dsim explore\" tests=\"{tests}\" failures=\"{failures}\" time=\"{time:.3}\">"
+    );
+    for w in &doc.sweeps {
+        let name = format!("{} (seeds {})", w.path, w.seeds.describe(w.shard));
+        let _ = write!(
+            x,
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+            escape(&w.protocol),
+            escape(&name),
+            w.wall_time_s.unwrap_or(0.0)
+        );
+        if w.findings.is_empty() && w.nondeterministic.is_empty() {
+            x.push_str("/>\n");
+            continue;
+        }
+        x.push_str(">\n");
+        for f in &w.findings {
+            let mut body = format!(
+                "{} ({}) violated on {} seed(s), smallest {}: {}\n",
+                f.property,
+                f.kind,
+                f.seeds.len(),
+                f.smallest_seed(),
+                f.message
+            );
+            if let Some(r) = &f.repro {
+                body.push_str(&format!("replay: dsim replay {r}\n"));
+            }
+            let _ = writeln!(
+                x,
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                escape(&f.property),
+                escape(&format!("{}: seed {}: {}", f.property, f.smallest_seed(), f.message)),
+                escape(&body)
+            );
+        }
+        for n in &w.nondeterministic {
+            let _ = writeln!(
+                x,
+                "      <failure type=\"nondeterminism\" message=\"seed {} is not deterministic\">trace hashes {} and {}</failure>",
+                n.seed, n.first_hash, n.second_hash
+            );
+        }
+        x.push_str("    </testcase>\n");
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

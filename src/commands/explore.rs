@@ -1,0 +1,149 @@
+//! `dsim explore`: many seeds of one or more scenarios, in parallel.
+
+use crate::error::{CliError, EXIT_LIMIT, EXIT_NONDETERMINISTIC, EXIT_OK, EXIT_VIOLATION};
+use crate::files::{self, Kind};
+use crate::progress::Reporter;
+use crate::stopwatch::Stopwatch;
+use reports::sweep::Document;
+use sim::explore::{Explorer, Seeds, Shard, Sweep};
+use sim::time::parse_duration;
+use std::path::{Path, PathBuf};
+
+pub struct Args {
+    pub scenarios: Vec<String>,
+    pub seeds: Option<String>,
+    pub count: Option<u64>,
+    pub for_: Option<String>,
+    pub jobs: Option<usize>,
+    pub shard: Option<String>,
+    pub fail_fast: bool,
+    pub swarm: bool,
+    pub out: PathBuf,
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub shrink: bool,
+    pub check_determinism: bool,
+    pub traces: bool,
+}
+
+fn parse_seeds(text: &str) -> Result<Seeds, CliError> {
+    let bad = || CliError::Usage(format!("--seeds `{text}` is not a range; expected A..B, such as 0..1000"));
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (start, end): (u64, u64) =
+        (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if start >= end {
+        return Err(CliError::Usage(format!("--seeds {text} is empty: the end is excluded")));
+    }
+    Ok(Seeds::Range { start, end })
+}
+
+/// The exit code of a set of sweeps.
+pub fn exit_code(sweeps: &[Sweep]) -> u8 {
+    if sweeps.iter().any(|s| !s.nondeterministic.is_empty()) {
+        EXIT_NONDETERMINISTIC
+    } else if sweeps.iter().any(|s| !s.findings.is_empty()) {
+        EXIT_VIOLATION
+    } else if sweeps.iter().any(|s| !s.limited.seeds.is_empty()) {
+        EXIT_LIMIT
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Writes the JSON and JUnit files asked for.
+pub fn write_outputs(doc: &Document, json: Option<&Path>, junit: Option<&Path>) -> Result<(), CliError> {
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(doc).expect("JSON serializes") + "\n";
+        files::write_output(path, Kind::SweepJson, &text)?;
+    }
+    if let Some(path) = junit {
+        files::write_output(path, Kind::Junit, &reports::junit::junit(doc))?;
+    }
+    Ok(())
+}
+
+pub fn explore(args: Args) -> Result<u8, CliError> {
+    let seeds = match (&args.seeds, args.count, &args.for_) {
+        (Some(s), None, None) => parse_seeds(s)?,
+        (None, Some(n), None) if n > 0 => Seeds::Range { start: 0, end: n },
+        (None, Some(_), None) => return Err(CliError::Usage("--count must be at least 1".into())),
+        (None, None, Some(_)) => Seeds::From { start: 0 },
+        (None, None, None) => Seeds::Range { start: 0, end: 100 },
+        _ => return Err(CliError::Usage("give at most one of --seeds, --count and --for".into())),
+    };
+    let budget = match &args.for_ {
+        Some(text) => {
+            Some(parse_duration(text).map_err(|e| CliError::Usage(format!("--for: {e}")))?.as_secs_f64())
+        }
+        None => None,
+    };
+    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(CliError::Usage)?;
+    let jobs =
+        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    for p in [&args.json, &args.junit].into_iter().flatten() {
+        files::check_overwritable(
+            p,
+            if Some(p) == args.junit.as_ref() { Kind::Junit } else { Kind::SweepJson },
+        )?;
+    }
+    // Load everything first: a typo in the last file fails before any work.
+    let mut runners = Vec::new();
+    for path in &args.scenarios {
+        let mut scenario = sim::Scenario::load(path)?;
+        if args.swarm {
+            scenario = scenario.with_swarm()?;
+        }
+        runners.push(protocols::prepare(scenario)?);
+    }
+
+    let total_watch = Stopwatch::start();
+    let per_scenario = budget.map(|b| b / runners.len() as f64);
+    let mut sweeps = Vec::new();
+    for runner in runners {
+        let path = runner.scenario().path.clone();
+        let reporter = Reporter::new(&path, seeds.count(shard), false);
+        let watch = Stopwatch::start();
+        let mut sweep = Explorer::new(runner)
+            .seeds_from(0)
+            .jobs(jobs)
+            .shard(shard)
+            .fail_fast(args.fail_fast)
+            .out_dir(Some(args.out.clone()))
+            .traces(args.traces)
+            .check_determinism(args.check_determinism)
+            .on_progress(|p| reporter.update(p))
+            .stop_when(|| per_scenario.is_some_and(|limit| watch.seconds() >= limit))
+            .with_seeds(seeds)
+            .run();
+        reporter.finish();
+        sweep.wall_time_s = Some(watch.seconds());
+        if args.shrink {
+            shrink_findings(&mut sweep, &args.out)?;
+        }
+        sweeps.push(sweep);
+    }
+    let doc = Document::new(sweeps, Some(jobs), Some(total_watch.seconds()));
+    print!("{}", reports::sweep::summary(&doc));
+    write_outputs(&doc, args.json.as_deref(), args.junit.as_deref())?;
+    Ok(exit_code(&doc.sweeps))
+}
+
+/// Shrinks the repro of every finding and records where the result went.
+fn shrink_findings(sweep: &mut Sweep, out: &Path) -> Result<(), CliError> {
+    for f in &mut sweep.findings {
+        let Some(path) = &f.repro else { continue };
+        let repro = crate::commands::replay::read_repro(Path::new(path))?;
+        match super::shrink::shrink_and_write(&repro, out) {
+            Ok((written, shrunk)) => {
+                eprintln!(
+                    "shrunk seed {}: {}",
+                    repro.seed,
+                    super::shrink::before_after_line(&shrunk.before, &shrunk.after)
+                );
+                f.shrunk = Some(written.display().to_string());
+            }
+            Err(e) => eprintln!("could not shrink {path}: {e}"),
+        }
+    }
+    Ok(())
+}

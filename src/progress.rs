@@ -1,0 +1,67 @@
+//! Sweep progress on stderr: a bar when stderr is a terminal, otherwise a
+//! plain line every few seconds, so that CI logs show the sweep is alive.
+//! Stdout carries only the result.
+
+use crate::stopwatch::Stopwatch;
+use indicatif::{ProgressBar, ProgressStyle};
+use sim::explore::Progress;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+const PLAIN_EVERY_S: f64 = 5.0;
+
+pub struct Reporter {
+    label: String,
+    bar: Option<ProgressBar>,
+    watch: Stopwatch,
+    last_line: Mutex<f64>,
+}
+
+impl Reporter {
+    pub fn new(label: &str, total: Option<u64>, quiet: bool) -> Reporter {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = match total {
+                Some(n) => ProgressBar::new(n),
+                None => ProgressBar::new_spinner(),
+            };
+            let template = match total {
+                Some(_) => "{prefix} [{bar:30}] {pos}/{len} seeds, {per_sec}, {msg}, ETA {eta}",
+                None => "{prefix} {spinner} {pos} seeds, {per_sec}, {msg}, {elapsed}",
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template).expect("a valid template").progress_chars("=> "),
+            );
+            bar.set_prefix(label.to_string());
+            bar.set_message("0 failing");
+            bar
+        });
+        Reporter { label: label.to_string(), bar, watch: Stopwatch::start(), last_line: Mutex::new(0.0) }
+    }
+
+    pub fn update(&self, p: Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.done);
+            bar.set_message(format!("{} failing", p.failing));
+            return;
+        }
+        let now = self.watch.seconds();
+        let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
+        if now - *last >= PLAIN_EVERY_S {
+            *last = now;
+            let total = p.total.map_or(String::new(), |t| format!("/{t}"));
+            eprintln!(
+                "{}: {}{total} seeds, {:.0} seeds/s, {} failing",
+                self.label,
+                p.done,
+                p.done as f64 / now.max(1e-9),
+                p.failing
+            );
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
