@@ -15,6 +15,7 @@ pub struct Reporter {
     bar: Option<ProgressBar>,
     watch: Stopwatch,
     last_line: Mutex<f64>,
+    latest: Mutex<Progress>,
 }
 
 impl Reporter {
@@ -35,7 +36,13 @@ impl Reporter {
             bar.set_message("0 failing");
             bar
         });
-        Reporter { label: label.to_string(), bar, watch: Stopwatch::start(), last_line: Mutex::new(0.0) }
+        Reporter {
+            label: label.to_string(),
+            bar,
+            watch: Stopwatch::start(),
+            last_line: Mutex::new(0.0),
+            latest: Mutex::new(Progress::default()),
+        }
     }
 
     pub fn update(&self, p: Progress) {
@@ -45,23 +52,32 @@ impl Reporter {
             return;
         }
         let now = self.watch.seconds();
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = p;
         let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
         if now - *last >= PLAIN_EVERY_S {
             *last = now;
-            let total = p.total.map_or(String::new(), |t| format!("/{t}"));
-            eprintln!(
-                "{}: {}{total} seeds, {:.0} seeds/s, {} failing",
-                self.label,
-                p.done,
-                p.done as f64 / now.max(1e-9),
-                p.failing
-            );
+            self.line(p, now, "");
         }
     }
 
+    fn line(&self, p: Progress, now: f64, end: &str) {
+        let total = p.total.map_or(String::new(), |t| format!("/{t}"));
+        eprintln!(
+            "{}: {}{total} seeds, {:.0} seeds/s, {} failing{end}",
+            self.label,
+            p.done,
+            p.done as f64 / now.max(1e-9),
+            p.failing
+        );
+    }
+
     pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+        match &self.bar {
+            Some(bar) => bar.finish_and_clear(),
+            None => {
+                let p = *self.latest.lock().unwrap_or_else(|e| e.into_inner());
+                self.line(p, self.watch.seconds(), ", done");
+            }
         }
     }
 }

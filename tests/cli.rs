@@ -121,6 +121,22 @@ fn trace_is_written_as_json_lines() {
 }
 
 #[test]
+fn check_determinism_runs_twice_and_shows_the_first_difference() {
+    let dir = common::temp_dir("check-determinism");
+    let out = dir.to_str().unwrap();
+    let bad = dsim(&["run", "scenarios/relay/bugs/hashmap-order.toml", "--check-determinism", "--out", out]);
+    assert_eq!(bad.status.code(), Some(4));
+    let text = stdout(&bad);
+    assert!(text.contains("NOT DETERMINISTIC: two runs of seed 0 differ, first at event #"), "{text}");
+    assert!(text.contains("  run 1: #") && text.contains("  run 2: #"), "both versions: {text}");
+    assert!(dir.join("hashmap-order-seed0.run1.trace.jsonl").exists(), "the traces are kept");
+    let good = dsim(&["run", "scenarios/relay/any-host-5.toml", "--check-determinism", "--out", out]);
+    assert_eq!(good.status.code(), Some(0));
+    assert!(stdout(&good).contains("deterministic: both runs processed the same"), "{}", stdout(&good));
+    assert!(!dir.join("any-host-5-seed0.run1.trace.jsonl").exists(), "no clutter when they agree");
+}
+
+#[test]
 fn a_repro_never_overwrites_another_file() {
     let dir = common::temp_dir("no-clobber");
     let taken = dir.join("range-off-by-one-seed0.json");

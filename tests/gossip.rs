@@ -2,6 +2,7 @@
 //! seeded bug is caught by the property it breaks within 200 seeds, and the
 //! scenarios really exercise what their sometimes-properties claim.
 
+use sim::explore::Explorer;
 use sim::{Outcome, RunOptions, Status};
 use std::collections::BTreeSet;
 
@@ -9,9 +10,8 @@ use std::collections::BTreeSet;
 /// the figures for 1,000).
 const SEEDS: u64 = 25;
 
-fn first_failure(path: &str, seeds: std::ops::Range<u64>) -> Option<(u64, sim::RunResult)> {
-    let runner = protocols::load(path).unwrap();
-    seeds.map(|s| (s, runner.run(s, RunOptions::default()))).find(|(_, r)| r.outcome != Outcome::Ok)
+fn explorer(path: &str) -> Explorer<'static> {
+    Explorer::new(protocols::load(path).unwrap()).out_dir(None)
 }
 
 #[test]
@@ -21,10 +21,9 @@ fn each_seeded_bug_is_caught_within_200_seeds_by_the_property_it_breaks() {
         ("scenarios/gossip/bugs/ack-before-sync.toml", "convergence"),
         ("scenarios/gossip/bugs/range-off-by-one.toml", "validity"),
     ] {
-        let (seed, result) =
-            first_failure(scenario, 0..200).unwrap_or_else(|| panic!("{scenario}: not caught"));
-        let v = result.violation.as_ref().expect("a violation, not a limit");
-        assert_eq!(v.property, property, "{scenario} seed {seed}: {}", v.message);
+        let sweep = explorer(scenario).seeds(0..200).fail_fast(true).run();
+        let finding = sweep.assert_finding(property);
+        assert!(finding.smallest_seed() < 200, "{scenario}");
     }
 }
 
@@ -36,17 +35,13 @@ fn the_correct_protocol_passes_every_scenario() {
         "scenarios/gossip/crash-restart-storm.toml",
         "scenarios/gossip/swarm.toml",
     ] {
-        if let Some((seed, r)) = first_failure(path, 0..SEEDS) {
-            panic!("{path} seed {seed}: {:?} {:?}", r.violation, r.limit);
-        }
+        explorer(path).seeds(0..SEEDS).run().assert_no_findings();
     }
 }
 
 #[test]
 fn the_large_cluster_converges() {
-    if let Some((seed, r)) = first_failure("scenarios/gossip/large-cluster.toml", 0..4) {
-        panic!("seed {seed}: {:?}", r.violation);
-    }
+    explorer("scenarios/gossip/large-cluster.toml").seeds(0..4).run().assert_no_findings();
 }
 
 #[test]

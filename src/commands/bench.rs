@@ -5,17 +5,22 @@
 //! - the relay yardstick (5 hosts sending to any host; 100 hosts sending to
 //!   8 fixed neighbours), with the full engine: trace hash, property hook,
 //!   fault and partition checks;
-//! - the 100-server gossip scenario with every property on.
+//! - the 100-server gossip scenario with every property on;
+//! - a sweep of `partition-heal.toml` with 1 and 2 workers: seeds per
+//!   second, and the speed-up.
 //!
 //! Each figure is the best of `--repeat` runs; peak memory is the process's
 //! high-water mark (VmHWM), reset before each benchmark where Linux allows.
 
 use crate::error::CliError;
 use crate::stopwatch::Stopwatch;
+use reports::numbers::si;
 use serde_json::json;
 use sim::{Outcome, RunOptions, Scenario};
 
 const GOSSIP_100: &str = include_str!("../../scenarios/gossip/large-cluster.toml");
+const GOSSIP_SWEEP: &str = include_str!("../../scenarios/gossip/partition-heal.toml");
+const SWEEP_SEEDS: u64 = 400;
 
 fn relay_scenario(hosts: u32, reach: u32, duration: &str) -> String {
     format!(
@@ -131,7 +136,13 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
         || run_scenario(GOSSIP_100, "scenarios/gossip/large-cluster.toml", 0..5),
     )?);
 
+    let sweeps = [measure_sweep(1, repeat)?, measure_sweep(2, repeat)?];
     if json {
+        let sweep_list: Vec<_> = sweeps
+            .iter()
+            .zip([1, 2])
+            .map(|((seeds, s), jobs)| json!({ "jobs": jobs, "seeds": seeds, "seconds": s, "seeds_per_s": *seeds as f64 / s }))
+            .collect();
         let list: Vec<_> = figures
             .iter()
             .map(|f| {
@@ -146,7 +157,8 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "benchmarks": list })).expect("JSON serializes")
+            serde_json::to_string_pretty(&json!({ "benchmarks": list, "sweeps": sweep_list }))
+                .expect("JSON serializes")
         );
         return Ok(0);
     }
@@ -158,9 +170,39 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
             "  {:<68} {:>12} {:>12} {:>10}",
             f.name,
             reports::numbers::thousands(f.events),
-            reports::numbers::si(f.rate()),
+            si(f.rate()),
             mem
         );
     }
+    println!("\n  sweep of scenarios/gossip/partition-heal.toml, seeds 0..{SWEEP_SEEDS}:");
+    let rate = |(seeds, s): (u64, f64)| seeds as f64 / s;
+    for ((seeds, s), jobs) in sweeps.iter().zip([1, 2]) {
+        println!(
+            "    --jobs {jobs}: {} seeds/s ({} seeds in {})",
+            si(rate((*seeds, *s))),
+            seeds,
+            reports::numbers::seconds(*s)
+        );
+    }
+    println!("    speed-up with 2 workers: {:.2}x", rate(sweeps[1]) / rate(sweeps[0]));
     Ok(0)
+}
+
+/// Seeds per second of a sweep with `jobs` workers (best of `repeat`).
+fn measure_sweep(jobs: usize, repeat: u32) -> Result<(u64, f64), CliError> {
+    let scenario = Scenario::parse("scenarios/gossip/partition-heal.toml", GOSSIP_SWEEP)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let explorer = sim::explore::Explorer::new(protocols::prepare(scenario.clone())?)
+            .seeds(0..SWEEP_SEEDS)
+            .jobs(jobs)
+            .out_dir(None);
+        let watch = Stopwatch::start();
+        let sweep = explorer.run();
+        best = best.min(watch.seconds());
+        if !sweep.findings.is_empty() {
+            return Err(CliError::Usage("the benchmark sweep found a failure".into()));
+        }
+    }
+    Ok((SWEEP_SEEDS, best))
 }

@@ -99,7 +99,7 @@ fn replay_text(file: &Path, repro: &Repro, result: &RunResult, verdict: &Replay)
                 "  reproduced: {} violated at step {} ({}), trace hash {}\n  {}\n",
                 v.property,
                 v.step,
-                sim::Time(v.time_ns),
+                sim::Time(v.time_ns).approx(),
                 result.trace_hash,
                 v.message
             )),
