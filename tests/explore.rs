@@ -175,6 +175,11 @@ fn exit_codes_of_explore() {
     ]);
     assert_eq!(nondet.status.code(), Some(4), "{}", stdout(&nondet));
     assert!(stdout(&nondet).contains("NOT DETERMINISTIC: seed 0"), "{}", stdout(&nondet));
+    let detail = stderr(&nondet);
+    assert!(
+        detail.contains("first at event #") && detail.contains("  run 1: #") && detail.contains("  run 2: #"),
+        "{detail}"
+    );
     let bad = dsim(&["explore", "tests/bad-input/05-bad-duration.toml"]);
     assert_eq!(bad.status.code(), Some(2));
     let bad_seeds = dsim(&["explore", "scenarios/gossip/lossy-links.toml", "--seeds", "9..3"]);

@@ -120,12 +120,38 @@ pub fn explore(args: Args) -> Result<u8, CliError> {
         if args.shrink {
             shrink_findings(&mut sweep, &args.out)?;
         }
+        if let Some(n) = sweep.nondeterministic.first() {
+            show_first_difference(runner_for(&sweep, args.swarm)?.as_ref(), n.seed, &args.out)?;
+        }
         sweeps.push(sweep);
     }
     let doc = Document::new(sweeps, Some(jobs), Some(total_watch.seconds()));
     print!("{}", reports::sweep::summary(&doc));
     write_outputs(&doc, args.json.as_deref(), args.junit.as_deref())?;
     Ok(exit_code(&doc.sweeps))
+}
+
+/// The runner of a sweep's scenario, as the sweep ran it.
+fn runner_for(sweep: &Sweep, swarm: bool) -> Result<Box<dyn sim::Runner>, CliError> {
+    let mut scenario = sim::Scenario::load(&sweep.path)?;
+    if swarm {
+        scenario = scenario.with_swarm()?;
+    }
+    Ok(protocols::prepare(scenario)?)
+}
+
+/// Reruns a seed that was not deterministic with full traces, and shows the
+/// first event where the runs differ (on stderr: stdout holds the summary).
+fn show_first_difference(runner: &dyn sim::Runner, seed: u64, out: &Path) -> Result<(), CliError> {
+    let schedule = runner.scenario().fault_schedule(seed);
+    let (_, _, divergence) = super::run::compare_two_runs(runner, seed, schedule, out)?;
+    match divergence {
+        Some(d) => eprint!("{}", super::run::describe_divergence(seed, &d)),
+        None => eprintln!(
+            "seed {seed} differed in the sweep but two traced reruns agreed; it may depend on other runs"
+        ),
+    }
+    Ok(())
 }
 
 /// Shrinks the repro of every finding and records where the result went.

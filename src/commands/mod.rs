@@ -3,7 +3,7 @@ mod explore;
 mod list;
 mod merge;
 mod replay;
-mod run;
+pub mod run;
 mod shrink;
 
 use crate::cli::{Cli, Command};

@@ -88,18 +88,29 @@ fn report(
     Ok(crate::error::exit_code(result.outcome))
 }
 
-/// `--check-determinism`: two traced runs, compared event by event.
-fn run_twice(
+/// Two traced runs of one seed compared event by event: where they first
+/// differ, if they do.
+pub struct Divergence {
+    pub event: u64,
+    pub first: Option<String>,
+    pub second: Option<String>,
+    pub hashes: [String; 2],
+    /// Both traces, kept for the user to compare.
+    pub traces: [PathBuf; 2],
+}
+
+/// Runs `seed` twice with traces under `out`; on agreement the traces are
+/// removed and the first run's result returned.
+pub fn compare_two_runs(
     runner: &dyn Runner,
     seed: u64,
     schedule: Vec<TimedFault>,
     out: &Path,
-    json: bool,
-) -> Result<u8, CliError> {
+) -> Result<(RunResult, f64, Option<Divergence>), CliError> {
     std::fs::create_dir_all(out)
         .map_err(|e| CliError::Usage(format!("cannot create the output folder {}: {e}", out.display())))?;
     let stem = format!("{}-seed{seed}", sim::repro::file_stem(&runner.scenario().path));
-    let traces: Vec<PathBuf> = (1..=2).map(|i| out.join(format!("{stem}.run{i}.trace.jsonl"))).collect();
+    let traces = [1, 2].map(|i| out.join(format!("{stem}.run{i}.trace.jsonl")));
     let watch = Stopwatch::start();
     let first = run_traced(runner, seed, schedule.clone(), Some(&traces[0]))?;
     let wall = watch.seconds();
@@ -115,6 +126,42 @@ fn run_twice(
         for t in &traces {
             let _ = std::fs::remove_file(t);
         }
+        return Ok((first, wall, None));
+    };
+    let hashes = [first.trace_hash.clone(), second.trace_hash.clone()];
+    Ok((first, wall, Some(Divergence { event, first: a, second: b, hashes, traces })))
+}
+
+/// How a divergence reads for people.
+pub fn describe_divergence(seed: u64, d: &Divergence) -> String {
+    let shown = |line: &Option<String>| match line {
+        Some(l) => serde_json::from_str::<TraceLine>(l).map(|t| human(&t)).unwrap_or_else(|_| l.clone()),
+        None => "(the run had already ended)".to_string(),
+    };
+    format!(
+        "NOT DETERMINISTIC: two runs of seed {seed} differ, first at event #{}:\n  run 1: {}\n  run 2: {}\n\
+         trace hashes: {} and {}\nboth traces are kept: {} and {}\n\
+         look for state that outlives a run (statics, globals) or order that is not fixed (HashMap, HashSet).\n",
+        d.event,
+        shown(&d.first),
+        shown(&d.second),
+        d.hashes[0],
+        d.hashes[1],
+        d.traces[0].display(),
+        d.traces[1].display()
+    )
+}
+
+/// `--check-determinism`: two traced runs, compared event by event.
+fn run_twice(
+    runner: &dyn Runner,
+    seed: u64,
+    schedule: Vec<TimedFault>,
+    out: &Path,
+    json: bool,
+) -> Result<u8, CliError> {
+    let (first, wall, divergence) = compare_two_runs(runner, seed, schedule, out)?;
+    let Some(d) = divergence else {
         if !json {
             println!(
                 "deterministic: both runs processed the same {} events, trace hash {}\n",
@@ -123,26 +170,17 @@ fn run_twice(
         }
         return report(runner.scenario(), &first, wall, out, json);
     };
-    let shown = |line: &Option<String>| match line {
-        Some(l) => serde_json::from_str::<TraceLine>(l).map(|t| human(&t)).unwrap_or_else(|_| l.clone()),
-        None => "(the run had already ended)".to_string(),
-    };
     if json {
         let value = serde_json::json!({
             "seed": seed,
             "outcome": "nondeterministic",
-            "first_difference": { "event": event, "run1": a, "run2": b },
-            "trace_hashes": [first.trace_hash, second.trace_hash],
-            "traces": traces.iter().map(|t| t.display().to_string()).collect::<Vec<_>>(),
+            "first_difference": { "event": d.event, "run1": d.first, "run2": d.second },
+            "trace_hashes": d.hashes,
+            "traces": d.traces.iter().map(|t| t.display().to_string()).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
     } else {
-        println!("NOT DETERMINISTIC: two runs of seed {seed} differ, first at event #{event}:");
-        println!("  run 1: {}", shown(&a));
-        println!("  run 2: {}", shown(&b));
-        println!("trace hashes: {} and {}", first.trace_hash, second.trace_hash);
-        println!("both traces are kept: {} and {}", traces[0].display(), traces[1].display());
-        println!("look for state that outlives a run (statics, globals) or order that is not fixed (HashMap, HashSet).");
+        print!("{}", describe_divergence(seed, &d));
     }
     Ok(EXIT_NONDETERMINISTIC)
 }
