@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -38,53 +38,7 @@ pub enum Command {
         check_determinism: bool,
     },
     /// Run many seeds of one or more scenarios, in parallel.
-    Explore {
-        /// Scenario files (TOML).
-        #[arg(required = true)]
-        scenarios: Vec<String>,
-        /// Seeds A..B (B excluded). Default: 0..100.
-        #[arg(long, value_name = "A..B")]
-        seeds: Option<String>,
-        /// Seeds 0..N.
-        #[arg(long, value_name = "N")]
-        count: Option<u64>,
-        /// Keep taking seeds for this long (wall time, such as 60s), shared
-        /// between the scenarios.
-        #[arg(long = "for", value_name = "DURATION")]
-        for_: Option<String>,
-        /// Worker threads (default: every core). Each simulation stays
-        /// single-threaded.
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-        /// Run only the K-th of N disjoint slices of the seeds (1 <= K <= N).
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Stop taking seeds after the first failure.
-        #[arg(long)]
-        fail_fast: bool,
-        /// Let each seed pick the nemesis's fault kinds and rates.
-        #[arg(long)]
-        swarm: bool,
-        /// Where repros go.
-        #[arg(long, value_name = "DIR", default_value = "dsim-out")]
-        out: PathBuf,
-        /// Write the results as JSON (what `dsim merge` reads).
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-        /// Write JUnit XML: a testcase per scenario, a failure per finding.
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Shrink each finding's repro.
-        #[arg(long)]
-        shrink: bool,
-        /// Run every seed twice and compare trace hashes (exit code 4 on a
-        /// difference).
-        #[arg(long)]
-        check_determinism: bool,
-        /// Also write each finding's trace next to its repro.
-        #[arg(long)]
-        traces: bool,
-    },
+    Explore(ExploreArgs),
     /// Make a failing repro as small as it can be while it still fails.
     Shrink {
         /// The repro file.
@@ -133,4 +87,53 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub scenarios: Vec<String>,
+    /// Seeds A..B (B excluded). Default: 0..100.
+    #[arg(long, value_name = "A..B")]
+    pub seeds: Option<String>,
+    /// Seeds 0..N.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Keep taking seeds for this long (wall time, such as 60s), shared
+    /// between the scenarios.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub for_: Option<String>,
+    /// Worker threads (default: every core). Each simulation stays
+    /// single-threaded.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run only the K-th of N disjoint slices of the seeds (1 <= K <= N).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Stop taking seeds after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Let each seed pick the nemesis's fault kinds and rates.
+    #[arg(long)]
+    pub swarm: bool,
+    /// Where repros go.
+    #[arg(long, value_name = "DIR", default_value = "dsim-out")]
+    pub out: PathBuf,
+    /// Write the results as JSON (what `dsim merge` reads).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write JUnit XML: a testcase per scenario, a failure per finding.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Shrink each finding's repro.
+    #[arg(long)]
+    pub shrink: bool,
+    /// Run every seed twice and compare trace hashes (exit code 4 on a
+    /// difference).
+    #[arg(long)]
+    pub check_determinism: bool,
+    /// Also write each finding's trace next to its repro.
+    #[arg(long)]
+    pub traces: bool,
 }

@@ -1,5 +1,6 @@
 //! `dsim explore`: many seeds of one or more scenarios, in parallel.
 
+use crate::cli::ExploreArgs;
 use crate::error::{CliError, EXIT_LIMIT, EXIT_NONDETERMINISTIC, EXIT_OK, EXIT_VIOLATION};
 use crate::files::{self, Kind};
 use crate::progress::Reporter;
@@ -7,24 +8,7 @@ use crate::stopwatch::Stopwatch;
 use reports::sweep::Document;
 use sim::explore::{Explorer, Seeds, Shard, Sweep};
 use sim::time::parse_duration;
-use std::path::{Path, PathBuf};
-
-pub struct Args {
-    pub scenarios: Vec<String>,
-    pub seeds: Option<String>,
-    pub count: Option<u64>,
-    pub for_: Option<String>,
-    pub jobs: Option<usize>,
-    pub shard: Option<String>,
-    pub fail_fast: bool,
-    pub swarm: bool,
-    pub out: PathBuf,
-    pub json: Option<PathBuf>,
-    pub junit: Option<PathBuf>,
-    pub shrink: bool,
-    pub check_determinism: bool,
-    pub traces: bool,
-}
+use std::path::Path;
 
 fn parse_seeds(text: &str) -> Result<Seeds, CliError> {
     let bad = || CliError::Usage(format!("--seeds `{text}` is not a range; expected A..B, such as 0..1000"));
@@ -62,7 +46,7 @@ pub fn write_outputs(doc: &Document, json: Option<&Path>, junit: Option<&Path>) 
     Ok(())
 }
 
-pub fn explore(args: Args) -> Result<u8, CliError> {
+pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     let seeds = match (&args.seeds, args.count, &args.for_) {
         (Some(s), None, None) => parse_seeds(s)?,
         (None, Some(n), None) if n > 0 => Seeds::Range { start: 0, end: n },
