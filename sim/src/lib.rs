@@ -13,6 +13,7 @@ pub mod engine;
 pub mod explore;
 pub mod fault;
 pub mod history;
+pub mod lin;
 pub mod metrics;
 pub mod nemesis;
 pub mod network;

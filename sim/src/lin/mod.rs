@@ -1,0 +1,114 @@
+//! Linearizability: does a history of concurrent operations look as if each
+//! took effect at one instant between its invocation and its completion?
+//!
+//! The problem is NP-complete; the checkers here make it fast for the
+//! histories real systems produce. Both split a history by key first
+//! (P-compositionality: a key-value history is linearizable when each key's
+//! history is), and both judge against a [`Model`]:
+//!
+//! - [`check`], offline: a memoised depth-first search (Wing and Gong, with
+//!   Lowe's just-in-time linearization), run on a whole history;
+//! - [`Online`], during a run: the frontier of possible linearizations,
+//!   advanced at each completion, so a run stops at the step where its
+//!   history stopped being linearizable.
+//!
+//! [`brute_force`] tries every order and is the oracle both are tested
+//! against.
+
+mod brute;
+mod model;
+mod models;
+mod offline;
+mod online;
+mod prepare;
+mod verdict;
+
+pub use brute::brute_force;
+pub use model::Model;
+pub use models::{CasRegister, Kv, KvOp, Register, RegisterOp, MODELS};
+pub use online::{Online, Step};
+pub use prepare::{partitions, Entry, HistoryError, Partition, NEVER};
+pub use verdict::{Budget, Counterexample, Verdict};
+
+use crate::history::History;
+
+/// Checks a whole history against `model`.
+pub fn check<M: Model>(model: &M, history: &History, budget: &Budget<'_>) -> Result<Verdict, HistoryError> {
+    let mut steps = 0;
+    let mut unknown = None;
+    for part in partitions(model, history)? {
+        match offline::check_partition(model, &part, budget, &mut steps) {
+            offline::Outcome::Linearizable => {}
+            offline::Outcome::Not(counterexample) => return Ok(Verdict::NotLinearizable(counterexample)),
+            offline::Outcome::Unknown(reason) => {
+                unknown.get_or_insert(reason);
+            }
+        }
+    }
+    Ok(match unknown {
+        Some(reason) => Verdict::Unknown { reason },
+        None => Verdict::Linearizable,
+    })
+}
+
+/// Checks a history against a built-in model, by name.
+pub fn check_named(model: &str, history: &History, budget: &Budget<'_>) -> Result<Verdict, CheckError> {
+    let r = match model {
+        "register" => check(&Register, history, budget),
+        "cas-register" => check(&CasRegister, history, budget),
+        "kv" => check(&Kv, history, budget),
+        other => return Err(CheckError::UnknownModel(other.to_string())),
+    };
+    r.map_err(CheckError::History)
+}
+
+/// The online checker for a built-in model, by name.
+pub fn online_named(model: &str, limit: usize) -> Option<Box<dyn OnlineCheck>> {
+    match model {
+        "register" => Some(Box::new(Online::new(Register, limit))),
+        "cas-register" => Some(Box::new(Online::new(CasRegister, limit))),
+        "kv" => Some(Box::new(Online::new(Kv, limit))),
+        _ => None,
+    }
+}
+
+/// An online checker whatever its model.
+pub trait OnlineCheck {
+    fn invoke(&mut self, call: u64, key: Option<u64>, f: &str, input: &crate::Value) -> Result<(), String>;
+    fn complete(&mut self, call: u64, kind: crate::history::EventKind, output: &crate::Value) -> Step;
+    fn overflowed(&self) -> bool;
+    fn peak(&self) -> usize;
+}
+
+impl<M: Model> OnlineCheck for Online<M> {
+    fn invoke(&mut self, call: u64, key: Option<u64>, f: &str, input: &crate::Value) -> Result<(), String> {
+        Online::invoke(self, call, key, f, input)
+    }
+    fn complete(&mut self, call: u64, kind: crate::history::EventKind, output: &crate::Value) -> Step {
+        Online::complete(self, call, kind, output)
+    }
+    fn overflowed(&self) -> bool {
+        Online::overflowed(self)
+    }
+    fn peak(&self) -> usize {
+        self.peak
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckError {
+    UnknownModel(String),
+    History(HistoryError),
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::UnknownModel(m) => {
+                let names: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
+                write!(f, "unknown model `{m}`; the models are: {}", names.join(", "))
+            }
+            CheckError::History(e) => write!(f, "event {}: {}", e.index, e.message),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! What a linearizability check checks against: a sequential model.
+
+use crate::history::Value;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// A sequential specification. A history is linearizable with respect to a
+/// model when its operations can be put in one order, consistent with
+/// real time, in which each takes effect in turn from `init` and returns
+/// what it recorded.
+///
+/// A model for a set (add, contains) might look like this:
+///
+/// ```
+/// use sim::lin::Model;
+/// use sim::Value;
+///
+/// struct IntSet;
+///
+/// #[derive(Clone, Debug)]
+/// enum SetOp { Add(i64), Contains(i64) }
+///
+/// impl Model for IntSet {
+///     type State = std::collections::BTreeSet<i64>;
+///     type Op = SetOp;
+///     fn name(&self) -> &'static str { "set" }
+///     fn init(&self) -> Self::State { Default::default() }
+///     fn op(&self, f: &str, input: &Value) -> Result<SetOp, String> {
+///         match (f, input) {
+///             ("add", Value::Int(v)) => Ok(SetOp::Add(*v)),
+///             ("contains", Value::Int(v)) => Ok(SetOp::Contains(*v)),
+///             _ => Err(format!("a set has add(v) and contains(v), not {f} {input}")),
+///         }
+///     }
+///     fn step(&self, s: &Self::State, op: &SetOp, output: Option<&Value>) -> Option<Self::State> {
+///         match op {
+///             SetOp::Add(v) => { let mut s = s.clone(); s.insert(*v); Some(s) }
+///             SetOp::Contains(v) => {
+///                 let found = Value::Int(s.contains(v) as i64);
+///                 output.is_none_or(|o| *o == found).then(|| s.clone())
+///             }
+///         }
+///     }
+///     fn read_only(&self, op: &SetOp) -> bool { matches!(op, SetOp::Contains(_)) }
+/// }
+/// ```
+pub trait Model: Sync {
+    type State: Clone + Eq + Hash + Debug;
+    type Op: Clone + Debug;
+
+    fn name(&self) -> &'static str;
+
+    fn init(&self) -> Self::State;
+
+    /// The operation a history line describes, from its function name and
+    /// its invocation's value.
+    fn op(&self, f: &str, input: &Value) -> Result<Self::Op, String>;
+
+    /// Can `op` take effect in `state` and return `output` (`None`: the
+    /// output is not known, the operation's outcome is `info`)? If so, the
+    /// state after it.
+    fn step(&self, state: &Self::State, op: &Self::Op, output: Option<&Value>) -> Option<Self::State>;
+
+    /// Whether `op` never changes the state. An unknown-outcome read-only
+    /// operation constrains nothing and is left out of the search.
+    fn read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
+}

@@ -1,0 +1,216 @@
+//! The offline check: Wing and Gong's search with Lowe's just-in-time
+//! linearization, memoised, one key at a time.
+//!
+//! The history's invocations and completions sit in one doubly linked list
+//! in history order. The search walks it from the front: at an invocation,
+//! it tries to linearize that operation now (the model accepts it and the
+//! resulting configuration is new), lifts it and its completion out of the
+//! list and starts again from the front; at a completion whose operation
+//! was not linearized yet, nothing can come before it, so it backtracks.
+//! Lifted entries keep their links, so putting them back is O(1) (Knuth's
+//! dancing links). The list is empty of completions when every completed
+//! operation has been linearized: the history is linearizable.
+//!
+//! A configuration is the set of linearized operations and the model state.
+//! The set is kept as a 128-bit Zobrist fingerprint (the XOR of a fixed
+//! random key per operation), updated in O(1); two different sets share a
+//! fingerprint with probability about 2^-128 per pair, far below any
+//! hardware error rate. A configuration seen before is never explored
+//! again, which makes the search polynomial on the histories real systems
+//! produce.
+
+use super::model::Model;
+use super::prepare::Partition;
+use super::verdict::{Budget, Counterexample};
+use crate::engine::StableHasher;
+use std::hash::BuildHasherDefault;
+
+const NIL: usize = usize::MAX;
+const HEAD: usize = 0;
+
+/// The memo: membership only, with a fixed hasher, so nothing depends on
+/// iteration order.
+#[allow(clippy::disallowed_types)]
+type Memo<S> = std::collections::HashSet<(u128, S), BuildHasherDefault<StableHasher>>;
+
+/// The key of operation `i` in the set fingerprint.
+pub(crate) fn zobrist(i: usize) -> u128 {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    ((mix(2 * i as u64) as u128) << 64) | mix(2 * i as u64 + 1) as u128
+}
+
+pub(crate) enum Outcome {
+    Linearizable,
+    Not(Counterexample),
+    Unknown(String),
+}
+
+struct List {
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    /// Per node: the entry, and whether it is the invocation.
+    entry: Vec<usize>,
+    is_call: Vec<bool>,
+    /// Per entry: its invocation and completion nodes.
+    call_node: Vec<usize>,
+    ret_node: Vec<usize>,
+}
+
+impl List {
+    fn new<O>(part: &Partition<O>) -> List {
+        let mut events: Vec<(u64, usize, bool)> = Vec::with_capacity(part.entries.len() * 2);
+        for (i, e) in part.entries.iter().enumerate() {
+            events.push((e.call, i, true));
+            if e.completed() {
+                events.push((e.ret, i, false));
+            }
+        }
+        events.sort_unstable_by_key(|(pos, _, _)| *pos);
+        let n = events.len() + 1;
+        let mut l = List {
+            next: (1..=n).map(|i| if i == n { NIL } else { i }).collect(),
+            prev: (0..n).map(|i| if i == 0 { NIL } else { i - 1 }).collect(),
+            entry: vec![NIL; n],
+            is_call: vec![false; n],
+            call_node: vec![NIL; part.entries.len()],
+            ret_node: vec![NIL; part.entries.len()],
+        };
+        for (k, (_, e, call)) in events.into_iter().enumerate() {
+            let node = k + 1;
+            l.entry[node] = e;
+            l.is_call[node] = call;
+            if call {
+                l.call_node[e] = node;
+            } else {
+                l.ret_node[e] = node;
+            }
+        }
+        l
+    }
+
+    fn unlink(&mut self, node: usize) {
+        let (p, n) = (self.prev[node], self.next[node]);
+        self.next[p] = n;
+        if n != NIL {
+            self.prev[n] = p;
+        }
+    }
+
+    fn relink(&mut self, node: usize) {
+        let (p, n) = (self.prev[node], self.next[node]);
+        self.next[p] = node;
+        if n != NIL {
+            self.prev[n] = node;
+        }
+    }
+
+    fn lift(&mut self, e: usize) {
+        self.unlink(self.call_node[e]);
+        if self.ret_node[e] != NIL {
+            self.unlink(self.ret_node[e]);
+        }
+    }
+
+    fn unlift(&mut self, e: usize) {
+        if self.ret_node[e] != NIL {
+            self.relink(self.ret_node[e]);
+        }
+        self.relink(self.call_node[e]);
+    }
+}
+
+/// Checks one partition; `steps` counts across partitions.
+pub(crate) fn check_partition<M: Model>(
+    model: &M,
+    part: &Partition<M::Op>,
+    budget: &Budget<'_>,
+    steps: &mut u64,
+) -> Outcome {
+    let mut list = List::new(part);
+    let mut remaining = part.entries.iter().filter(|e| e.completed()).count();
+    let mut memo: Memo<M::State> = Memo::default();
+    let mut stack: Vec<(usize, M::State, u128)> = Vec::new();
+    let mut state = model.init();
+    let mut fingerprint = 0u128;
+    let mut deepest: Option<Counterexample> = None;
+    let mut node = list.next[HEAD];
+    while remaining > 0 {
+        *steps += 1;
+        if *steps >= budget.max_steps {
+            return Outcome::Unknown(format!("the search took more than {} steps", budget.max_steps));
+        }
+        if steps.is_multiple_of(4096) && budget.stop.is_some_and(|stop| stop()) {
+            return Outcome::Unknown("the time limit was reached".to_string());
+        }
+        let e = list.entry[node];
+        if list.is_call[node] {
+            let entry = &part.entries[e];
+            if let Some(next_state) = model.step(&state, &entry.op, entry.output.as_ref()) {
+                let next_fp = fingerprint ^ zobrist(e);
+                if memo.insert((next_fp, next_state.clone())) {
+                    if memo.len() > budget.max_memo {
+                        return Outcome::Unknown(format!(
+                            "the search remembered more than {} configurations",
+                            budget.max_memo
+                        ));
+                    }
+                    stack.push((e, std::mem::replace(&mut state, next_state), fingerprint));
+                    fingerprint = next_fp;
+                    list.lift(e);
+                    if entry.completed() {
+                        remaining -= 1;
+                    }
+                    node = list.next[HEAD];
+                    continue;
+                }
+            }
+            node = list.next[node];
+        } else {
+            // `e` completed and is not linearized: backtrack.
+            if deepest.as_ref().is_none_or(|d| stack.len() > d.prefix.len()) {
+                deepest = Some(explain(part, &list, &stack, &state, e));
+            }
+            let Some((undo, previous, fp)) = stack.pop() else {
+                return Outcome::Not(deepest.expect("recorded just above"));
+            };
+            list.unlift(undo);
+            if part.entries[undo].completed() {
+                remaining += 1;
+            }
+            state = previous;
+            fingerprint = fp;
+            node = list.next[list.call_node[undo]];
+        }
+    }
+    Outcome::Linearizable
+}
+
+/// The counterexample at this point of the search.
+fn explain<O, S: std::fmt::Debug>(
+    part: &Partition<O>,
+    list: &List,
+    stack: &[(usize, S, u128)],
+    state: &S,
+    blocked: usize,
+) -> Counterexample {
+    let mut candidates = Vec::new();
+    let mut node = list.next[HEAD];
+    while node != NIL && node != list.ret_node[blocked] {
+        if list.is_call[node] && list.entry[node] != blocked {
+            candidates.push(part.entries[list.entry[node]].call);
+        }
+        node = list.next[node];
+    }
+    Counterexample {
+        key: part.key,
+        prefix: stack.iter().map(|(e, _, _)| part.entries[*e].call).collect(),
+        state: format!("{state:?}"),
+        blocked: part.entries[blocked].call,
+        candidates,
+    }
+}

@@ -1,0 +1,114 @@
+//! From a history to what the search works on: operations with the
+//! positions of their invocation and completion, split by key.
+//!
+//! Positions in the history stand for time: `a` precedes `b` in real time
+//! when `a`'s completion comes before `b`'s invocation. A `fail` did not
+//! happen and is left out. An `info` (or an operation still pending when
+//! the history ends) may have taken effect at any point after its
+//! invocation, or never: it has no completion. An `info` read changes
+//! nothing and is left out too.
+
+use super::model::Model;
+use crate::history::{EventKind, History, Value};
+use std::collections::BTreeMap;
+
+/// The completion position of an operation that never completed.
+pub const NEVER: u64 = u64::MAX;
+
+#[derive(Clone, Debug)]
+pub struct Entry<O> {
+    /// Position of the invocation in the history.
+    pub call: u64,
+    /// Position of the completion, or [`NEVER`].
+    pub ret: u64,
+    pub op: O,
+    /// What an `ok` operation returned.
+    pub output: Option<Value>,
+}
+
+impl<O> Entry<O> {
+    pub fn completed(&self) -> bool {
+        self.ret != NEVER
+    }
+}
+
+/// The operations on one key.
+#[derive(Clone, Debug)]
+pub struct Partition<O> {
+    pub key: Option<u64>,
+    pub entries: Vec<Entry<O>>,
+}
+
+/// A history the model cannot read: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryError {
+    /// Position of the offending event.
+    pub index: usize,
+    pub message: String,
+}
+
+/// Splits a history into per-key partitions, in order of first appearance.
+pub fn partitions<M: Model>(model: &M, history: &History) -> Result<Vec<Partition<M::Op>>, HistoryError> {
+    // Invocation position -> completion position, for every invocation.
+    let mut completion: Vec<Option<usize>> = vec![None; history.events.len()];
+    let mut pending_of: BTreeMap<u32, usize> = BTreeMap::new();
+    for (i, e) in history.events.iter().enumerate() {
+        let err = |message: String| HistoryError { index: i, message };
+        match e.kind {
+            EventKind::Invoke => {
+                if let Some(previous) = pending_of.insert(e.process, i) {
+                    return Err(err(format!(
+                        "process {} invokes an operation while its operation at event {} is still pending",
+                        e.process, previous
+                    )));
+                }
+            }
+            _ => {
+                let invoke = match e.invoke {
+                    Some(inv) => {
+                        let inv = inv as usize;
+                        if pending_of.get(&e.process) != Some(&inv) {
+                            return Err(err(format!("this completes event {inv}, which is not pending")));
+                        }
+                        inv
+                    }
+                    None => *pending_of.get(&e.process).ok_or_else(|| {
+                        err(format!("process {} completes an operation it never invoked", e.process))
+                    })?,
+                };
+                pending_of.remove(&e.process);
+                completion[invoke] = Some(i);
+            }
+        }
+    }
+    let mut keys: Vec<Option<u64>> = Vec::new();
+    let mut parts: Vec<Vec<Entry<M::Op>>> = Vec::new();
+    for (i, e) in history.events.iter().enumerate() {
+        if e.kind != EventKind::Invoke {
+            continue;
+        }
+        let done = completion[i].map(|c| &history.events[c]);
+        if done.is_some_and(|d| d.kind == EventKind::Fail) {
+            continue;
+        }
+        let op = model.op(&e.op.f, &e.op.value).map_err(|message| HistoryError { index: i, message })?;
+        let ok = done.filter(|d| d.kind == EventKind::Ok);
+        if ok.is_none() && model.read_only(&op) {
+            continue;
+        }
+        let entry = Entry {
+            call: i as u64,
+            ret: ok.map_or(NEVER, |_| completion[i].unwrap_or(0) as u64),
+            op,
+            output: ok.map(|d| d.op.value.clone()),
+        };
+        match keys.iter().position(|k| *k == e.op.key) {
+            Some(p) => parts[p].push(entry),
+            None => {
+                keys.push(e.op.key);
+                parts.push(vec![entry]);
+            }
+        }
+    }
+    Ok(keys.into_iter().zip(parts).map(|(key, entries)| Partition { key, entries }).collect())
+}
