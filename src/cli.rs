@@ -36,6 +36,9 @@ pub enum Command {
         /// first event where the runs differ (exit code 4).
         #[arg(long)]
         check_determinism: bool,
+        /// Write the clients' history as JSON (what `dsim check` reads).
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
     },
     /// Run many seeds of one or more scenarios, in parallel.
     Explore(ExploreArgs),
@@ -46,6 +49,22 @@ pub enum Command {
         /// Where the shrunk repro goes.
         #[arg(long, value_name = "DIR", default_value = "dsim-out")]
         out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that a recorded history is linearizable.
+    Check {
+        /// The history: dsim JSON, Jepsen EDN (a map per line) or Jepsen log lines.
+        history: PathBuf,
+        /// The model: register, cas-register or kv.
+        #[arg(long)]
+        model: String,
+        /// auto, dsim, edn or jepsen-log.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Give up after this long (exit code 3).
+        #[arg(long, default_value = "10s")]
+        timeout: String,
         #[arg(long)]
         json: bool,
     },

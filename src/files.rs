@@ -11,6 +11,7 @@ use std::path::Path;
 #[derive(Clone, Copy)]
 pub enum Kind {
     Trace,
+    History,
     SweepJson,
     Junit,
 }
@@ -25,6 +26,8 @@ fn looks_like(kind: Kind, path: &Path) -> bool {
                 || serde_json::from_str::<sim::trace::TraceLine>(first.trim()).is_ok()
                 || first.starts_with("#1 ")
         }
+        Kind::History => std::fs::read_to_string(path)
+            .is_ok_and(|t| t.trim().is_empty() || serde_json::from_str::<sim::History>(&t).is_ok()),
         Kind::SweepJson => std::fs::read_to_string(path).is_ok_and(|t| {
             t.trim().is_empty() || serde_json::from_str::<reports::sweep::Document>(&t).is_ok()
         }),

@@ -6,6 +6,7 @@
 //! [`sim::prepare`] directly.
 
 pub mod gossip;
+pub mod register;
 pub mod relay;
 
 use sim::{Diagnostic, ProtocolInfo, Runner, Scenario};
@@ -21,6 +22,7 @@ pub fn all() -> Vec<Entry> {
     use sim::Protocol;
     vec![
         Entry { info: gossip::Gossip::info, prepare: sim::prepare::<gossip::Gossip> },
+        Entry { info: register::Register::info, prepare: sim::prepare::<register::Register> },
         Entry { info: relay::Relay::info, prepare: sim::prepare::<relay::Relay> },
     ]
 }

@@ -26,6 +26,16 @@ pub fn run(r: &RunResult, wall_seconds: Option<f64>, repro: Option<&str>) -> Val
         "metrics": metrics,
         "operations": r.operations,
         "network": r.network,
+        "linearizability": r.linearizability.as_ref().map(|l| json!({
+            "model": l.model,
+            "mode": l.mode,
+            "peak_frontier": l.peak_frontier,
+            "verdict": match &l.verdict {
+                sim::lin::Verdict::Linearizable => "linearizable",
+                sim::lin::Verdict::NotLinearizable(_) => "not-linearizable",
+                sim::lin::Verdict::Unknown { .. } => "unknown",
+            },
+        })),
     });
     if let Some(w) = wall_seconds {
         out["wall_time_s"] = json!(w);

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod json;
 pub mod junit;
+pub mod lin;
 pub mod numbers;
 pub mod run;
 pub mod sweep;

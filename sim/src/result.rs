@@ -26,6 +26,22 @@ pub struct Violation {
     /// The step (1-based count of processed events) at which it was found.
     pub step: u64,
     pub time_ns: u64,
+    /// What makes two violations the same finding in a sweep; when absent,
+    /// the message with its numbers blanked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// How the linearizability of a run's history was judged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Linearizability {
+    pub model: String,
+    /// `online` when the frontier check followed the run to its end;
+    /// `offline` when it overflowed and the end-of-run check decided.
+    pub mode: String,
+    /// The largest frontier of the online check.
+    pub peak_frontier: usize,
+    pub verdict: crate::lin::Verdict,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +64,9 @@ pub struct RunResult {
     pub metrics: Vec<Metric>,
     pub network: NetStats,
     pub operations: Tally,
+    /// Set when the scenario checks linearizability.
+    #[serde(default)]
+    pub linearizability: Option<Linearizability>,
     /// The fault schedule that ran.
     pub faults: Vec<TimedFault>,
     pub history: History,

@@ -9,8 +9,12 @@ use crate::history::{Op, Value};
 use crate::rng::Rng;
 
 /// Every workload kind dsim knows, with what its operations are.
-pub const WORKLOADS: &[(&str, &str)] =
-    &[("broadcast", "broadcast(v): submit a new unique value to a random node (Maelstrom's broadcast)")];
+pub const WORKLOADS: &[(&str, &str)] = &[
+    ("broadcast", "broadcast(v): submit a new unique value to a random node (Maelstrom's broadcast)"),
+    ("register", "read, write(v) of one register; values 0..5, so writes collide as in Jepsen"),
+    ("cas-register", "read, write(v), cas([old new]) of one register; values 0..5"),
+    ("kv", "get, put(v), append(v) on `keys` keys; appended values are unique per key"),
+];
 
 pub trait Generator {
     fn next_op(&mut self, client: u32, rng: &mut Rng) -> Op;
@@ -30,10 +34,52 @@ impl Generator for Broadcast {
     }
 }
 
+/// Register operations over a small value space: half reads, then writes
+/// and (with `cas`) compare-and-sets.
+pub struct Register {
+    cas: bool,
+}
+
+const REGISTER_VALUES: u64 = 5;
+
+impl Generator for Register {
+    fn next_op(&mut self, _client: u32, rng: &mut Rng) -> Op {
+        let v = rng.below(REGISTER_VALUES) as i64;
+        match rng.below(if self.cas { 4 } else { 2 }) {
+            0 | 1 if !self.cas && rng.chance(500_000) => Op::new("read", Value::Nil),
+            0 | 1 if self.cas => Op::new("read", Value::Nil),
+            0 | 1 => Op::new("write", Value::Int(v)),
+            2 => Op::new("write", Value::Int(v)),
+            _ => Op::new("cas", Value::Pair(rng.below(REGISTER_VALUES) as i64, v)),
+        }
+    }
+}
+
+/// Key-value operations: gets, puts and appends of unique values.
+pub struct Kv {
+    keys: u32,
+    next: i64,
+}
+
+impl Generator for Kv {
+    fn next_op(&mut self, _client: u32, rng: &mut Rng) -> Op {
+        let key = rng.below(self.keys as u64);
+        self.next += 1;
+        match rng.below(4) {
+            0 | 1 => Op::keyed("get", key, Value::Nil),
+            2 => Op::keyed("append", key, Value::Int(self.next)),
+            _ => Op::keyed("put", key, Value::Int(self.next)),
+        }
+    }
+}
+
 /// The generator for a workload kind (already validated by the scenario).
-pub fn generator(kind: &str) -> Box<dyn Generator> {
+pub fn generator(kind: &str, keys: u32) -> Box<dyn Generator> {
     match kind {
         "broadcast" => Box::new(Broadcast { next: 1 }),
+        "register" => Box::new(Register { cas: false }),
+        "cas-register" => Box::new(Register { cas: true }),
+        "kv" => Box::new(Kv { keys: keys.max(1), next: 0 }),
         other => panic!("no generator for workload `{other}`"),
     }
 }

@@ -1,4 +1,5 @@
 mod bench;
+mod check;
 mod explore;
 mod list;
 mod merge;
@@ -12,11 +13,14 @@ use crate::error::CliError;
 /// Runs the command; returns its exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, out, json, check_determinism } => {
-            run::run(&scenario, seed, trace.as_deref(), &out, json, check_determinism)
+        Command::Run { scenario, seed, trace, out, json, check_determinism, history } => {
+            run::run(&scenario, seed, trace.as_deref(), &out, json, check_determinism, history.as_deref())
         }
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink { repro, out, json } => shrink::shrink_command(&repro, &out, json),
+        Command::Check { history, model, format, timeout, json } => {
+            check::check(&history, &model, &format, &timeout, json)
+        }
         Command::Merge { files, json, junit } => merge::merge(&files, json.as_deref(), junit.as_deref()),
         Command::Replay { path, trace, json } => replay::replay(&path, trace.as_deref(), json),
         Command::List { json } => list::list(json),

@@ -17,6 +17,7 @@ pub fn run(
     out: &Path,
     json: bool,
     check_determinism: bool,
+    history: Option<&Path>,
 ) -> Result<u8, CliError> {
     let runner = protocols::load(path)?;
     let scenario = runner.scenario();
@@ -32,7 +33,17 @@ pub fn run(
     let watch = Stopwatch::start();
     let result = run_traced(runner.as_ref(), seed, schedule, trace)?;
     let wall = watch.seconds();
+    if let Some(path) = history {
+        files::write_output(path, files::Kind::History, &history_json(&result.history))?;
+    }
     report(scenario, &result, wall, out, json)
+}
+
+/// A history as JSON, one event per line so that it reads (and diffs) well.
+pub fn history_json(history: &sim::History) -> String {
+    let lines: Vec<String> =
+        history.events.iter().map(|e| serde_json::to_string(e).expect("an event serializes")).collect();
+    format!("[\n{}\n]\n", lines.join(",\n"))
 }
 
 /// One run, its trace written to `trace` if given.

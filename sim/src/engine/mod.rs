@@ -107,6 +107,23 @@ struct Workload {
     end: Time,
 }
 
+/// Configurations the online linearizability check may hold per key before
+/// it gives up and leaves the verdict to the offline check at the end.
+pub const ONLINE_FRONTIER_LIMIT: usize = 512;
+
+/// The property a non-linearizable history violates.
+pub const LINEARIZABLE: &str = "linearizable";
+
+/// The linearizability check that follows a run's history.
+struct LinCheck {
+    model: &'static str,
+    online: Box<dyn crate::lin::OnlineCheck>,
+    /// The completion at which the history stopped being linearizable.
+    violation: Option<crate::lin::Counterexample>,
+    /// An operation the model could not read.
+    unreadable: Option<String>,
+}
+
 /// Steps between two running-hash checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 1024;
 
@@ -153,6 +170,7 @@ pub struct Simulation<'p, 't, P: Protocol> {
     crash_mode: crate::disk::CrashMode,
     workload: Option<Workload>,
     history: History,
+    lin: Option<LinCheck>,
     checker: P::Checker,
     verdicts: Verdicts,
     obs: Vec<Observed<P::Observation>>,
@@ -214,7 +232,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             })
             .collect();
         let workload = scenario.workload.as_ref().map(|w| Workload {
-            generator: workload::generator(&w.kind),
+            generator: workload::generator(&w.kind, w.keys),
             rng: Rng::new(seed, Stream::Workload),
             think: Time(w.interval.nanos().saturating_mul(w.clients as u64)),
             timeout: w.timeout,
@@ -234,6 +252,16 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             crash_mode: scenario.crash_mode,
             workload,
             history: History::default(),
+            lin: scenario.linearizable.then(|| {
+                let model =
+                    P::info().model.expect("validated: a linearizable scenario's protocol has a model");
+                LinCheck {
+                    model,
+                    online: crate::lin::online_named(model, ONLINE_FRONTIER_LIMIT).expect("a built-in model"),
+                    violation: None,
+                    unreadable: None,
+                }
+            }),
             checker: protocol.checker(n, c),
             verdicts,
             obs: Vec::new(),
@@ -289,7 +317,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             }
             self.checker.after_step(&world!(self), &self.obs, &mut self.verdicts);
             self.emit_line();
-            if self.verdicts.has_violation() || matches!(flow, Flow::End) {
+            let lin_failed =
+                self.lin.as_ref().is_some_and(|l| l.violation.is_some() || l.unreadable.is_some());
+            if self.verdicts.has_violation() || lin_failed || matches!(flow, Flow::End) {
                 return flow;
             }
             if self.step >= self.max_events {
@@ -509,6 +539,11 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         let op = w.generator.next_op(client, &mut w.rng);
         let deadline = self.now + w.timeout;
         let invoke = self.history.invoke(client, op.clone(), self.now);
+        if let Some(l) = &mut self.lin {
+            if let Err(e) = l.online.invoke(invoke as u64, op.key, &op.f, &op.value) {
+                l.unreadable.get_or_insert(e);
+            }
+        }
         slot.pending = Some(invoke);
         self.io.queue.push(deadline, Event::Deadline { client, invoke });
         self.hash.add([self.now.nanos(), tag::INVOKE, client as u64, stable_hash(&op)]);
@@ -540,6 +575,13 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             line.notes.push(format!("c{client} completed: {:?} {}", event.kind, event.op));
         }
         let (inv, done_event) = (&self.history.events[invoke as usize], &self.history.events[done as usize]);
+        if let Some(l) = &mut self.lin {
+            if let crate::lin::Step::Violation(ce) =
+                l.online.complete(invoke as u64, done_event.kind, &done_event.op.value)
+            {
+                l.violation.get_or_insert(ce);
+            }
+        }
         self.checker.on_complete(inv, done_event, &mut self.verdicts);
         if let Some(w) = &mut self.workload {
             let next = self.now + Time(w.rng.exponential(w.think.nanos()));
@@ -567,6 +609,8 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     }
 
     fn finish(self, scenario: &Scenario, seed: u64, stop: Result<Flow, panic::Caught>) -> RunResult {
+        // A violation found in the run's last step, and the linearizability
+        // verdict, are settled below.
         let mut limit = None;
         let mut violation = None;
         let mut panicked = false;
@@ -585,6 +629,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                     message: format!("{who}: {caught}"),
                     step: self.step + 1,
                     time_ns: self.now.nanos(),
+                    group: None,
                 });
             }
         }
@@ -595,7 +640,20 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 message: message.to_string(),
                 step: self.step,
                 time_ns: self.now.nanos(),
+                group: None,
             });
+        }
+        let (linearizability, lin_violation) = self.judge_linearizability();
+        if violation.is_none() {
+            violation = lin_violation;
+        }
+        if let Some(crate::result::Linearizability {
+            verdict: crate::lin::Verdict::Unknown { reason }, ..
+        }) = &linearizability
+        {
+            if violation.is_none() && limit.is_none() {
+                limit = Some(format!("the linearizability check could not decide: {reason}"));
+            }
         }
         let outcome = match (&violation, &limit) {
             (Some(_), _) => Outcome::Violation,
@@ -603,6 +661,14 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             (None, None) => Outcome::Ok,
         };
         let mut properties = self.verdicts.finish(!panicked, self.end_reached && violation.is_none());
+        if let Some(l) = &linearizability {
+            let status = match l.verdict {
+                crate::lin::Verdict::Linearizable => Status::Held,
+                crate::lin::Verdict::NotLinearizable(_) => Status::Violated,
+                crate::lin::Verdict::Unknown { .. } => Status::NotChecked,
+            };
+            properties.push(Verdict { name: LINEARIZABLE.to_string(), kind: Kind::Always, status });
+        }
         properties.push(Verdict {
             name: NO_PANIC.name.to_string(),
             kind: Kind::Always,
@@ -625,9 +691,72 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             metrics,
             network: self.io.net.stats,
             operations: self.history.tally(),
+            linearizability,
             faults: self.faults,
             history: self.history,
         }
+    }
+}
+
+impl<P: Protocol> Simulation<'_, '_, P> {
+    /// The linearizability verdict on the history, and the violation it
+    /// makes, if any. The online check decided already unless it
+    /// overflowed; an online violation is explained by an offline search of
+    /// the history up to that point (the longest linearizable order).
+    fn judge_linearizability(&self) -> (Option<crate::result::Linearizability>, Option<Violation>) {
+        use crate::lin::{check_named, Budget, Verdict as Lin};
+        let Some(l) = &self.lin else { return (None, None) };
+        let violation = |message: String, group: String| Violation {
+            property: LINEARIZABLE.to_string(),
+            kind: Kind::Always,
+            message,
+            step: self.step,
+            time_ns: self.now.nanos(),
+            group: Some(group),
+        };
+        let offline = || check_named(l.model, &self.history, &Budget::default());
+        let report = |mode: &str, verdict| crate::result::Linearizability {
+            model: l.model.to_string(),
+            mode: mode.to_string(),
+            peak_frontier: l.online.peak(),
+            verdict,
+        };
+        if let Some(e) = &l.unreadable {
+            let v = violation(
+                format!("the {} model cannot read an operation of this history: {e}", l.model),
+                "an operation the model cannot read".to_string(),
+            );
+            return (Some(report("online", Lin::Unknown { reason: e.clone() })), Some(v));
+        }
+        let (mode, verdict) = match &l.violation {
+            Some(online) => match offline() {
+                Ok(Lin::NotLinearizable(explained)) => ("online", Lin::NotLinearizable(explained)),
+                _ => ("online", Lin::NotLinearizable(online.clone())),
+            },
+            None if l.online.overflowed() => match offline() {
+                Ok(v) => ("offline", v),
+                Err(e) => ("offline", Lin::Unknown { reason: e.to_string() }),
+            },
+            None => ("online", Lin::Linearizable),
+        };
+        let v = match &verdict {
+            Lin::NotLinearizable(ce) => Some(violation(
+                format!(
+                    "{} cannot be linearized{}: the longest linearizable order found places {} operation(s), after which the {} holds {}",
+                    crate::lin::describe(&self.history, ce.blocked),
+                    ce.key.map_or(String::new(), |k| format!(" (key {k})")),
+                    ce.prefix.len(),
+                    l.model,
+                    ce.state
+                ),
+                format!(
+                    "a {} cannot be linearized",
+                    self.history.events.get(ce.blocked as usize).map_or("operation", |e| e.op.f.as_ref())
+                ),
+            )),
+            _ => None,
+        };
+        (Some(report(mode, verdict)), v)
     }
 }
 

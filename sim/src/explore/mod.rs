@@ -489,7 +489,7 @@ impl<'a> Explorer<'a> {
             }
             match (&o.violation, o.outcome) {
                 (Some(v), _) => {
-                    let sig = signature(&v.message);
+                    let sig = v.group.clone().unwrap_or_else(|| signature(&v.message));
                     match findings.iter_mut().find(|f| f.property == v.property && f.signature == sig) {
                         Some(f) => f.seeds.push(o.seed),
                         None => findings.push(Finding {

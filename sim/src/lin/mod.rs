@@ -16,6 +16,8 @@
 //! against.
 
 mod brute;
+pub mod formats;
+pub mod generate;
 mod model;
 mod models;
 mod offline;
@@ -111,4 +113,33 @@ impl std::fmt::Display for CheckError {
             CheckError::History(e) => write!(f, "event {}: {}", e.index, e.message),
         }
     }
+}
+
+/// One operation of a history, by its invocation's position, for messages:
+/// `c2 read -> 3 (invoked 1.2s, ok at 1.25s)`.
+pub fn describe(history: &History, call: u64) -> String {
+    use crate::history::EventKind;
+    let Some(inv) = history.events.get(call as usize) else { return format!("event #{call}") };
+    let done = history.events[call as usize + 1..].iter().find(|e| {
+        e.kind != EventKind::Invoke
+            && (e.invoke == Some(call as u32) || (e.invoke.is_none() && e.process == inv.process))
+    });
+    let key = inv.op.key.map_or(String::new(), |k| format!(" k{k}"));
+    let input = match inv.op.value {
+        crate::Value::Nil => String::new(),
+        ref v => format!(" {v}"),
+    };
+    let end = match done {
+        Some(d) if d.kind == EventKind::Ok => {
+            format!(
+                " -> {} (invoked {}, ok at {})",
+                d.op.value,
+                crate::Time(inv.time_ns).approx(),
+                crate::Time(d.time_ns).approx()
+            )
+        }
+        Some(d) => format!(" ({:?} at {})", d.kind, crate::Time(d.time_ns).approx()).to_lowercase(),
+        None => format!(" (invoked {}, pending)", crate::Time(inv.time_ns).approx()),
+    };
+    format!("c{} {}{key}{input}{end}", inv.process, inv.op.f)
 }

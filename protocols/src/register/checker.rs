@@ -1,0 +1,54 @@
+//! The register's own properties (linearizability is the engine's).
+
+use super::{Obs, Register};
+use sim::{Checker, Observed, Verdicts, World};
+
+pub struct RegisterChecker {
+    servers: u32,
+}
+
+impl RegisterChecker {
+    pub fn new(servers: u32) -> RegisterChecker {
+        RegisterChecker { servers }
+    }
+}
+
+impl Checker<Register> for RegisterChecker {
+    fn after_step(&mut self, _world: &World<'_, Register>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+        for o in observations {
+            match o.obs {
+                Obs::Deduplicated => v.fired("retry-deduplicated"),
+                Obs::Recovered => v.fired("primary-recovered"),
+            }
+        }
+    }
+
+    fn at_end(&mut self, world: &World<'_, Register>, v: &mut Verdicts) {
+        let Some(primary) = world.server(0) else {
+            v.violated("backups-converge", "the primary is down at the end of the run");
+            return;
+        };
+        for i in 1..self.servers {
+            match world.server(i) {
+                Some(b) if b.version() == primary.version() && b.value() == primary.value() => {}
+                Some(b) => {
+                    v.violated(
+                        "backups-converge",
+                        format!(
+                            "n{i} holds {:?} (version {}) but the primary holds {:?} (version {})",
+                            b.value(),
+                            b.version(),
+                            primary.value(),
+                            primary.version()
+                        ),
+                    );
+                    return;
+                }
+                None => {
+                    v.violated("backups-converge", format!("n{i} is down at the end of the run"));
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Linearizability verdicts, explained: the longest linearizable order
+//! found, the operation that could not be placed after it, and the
+//! operations that could have come first, with their times.
+
+use serde_json::{json, Value as Json};
+use sim::history::{EventKind, History};
+use sim::lin::Counterexample;
+use sim::Time;
+use std::fmt::Write;
+
+/// Last operations of the prefix shown in text.
+const PREFIX_SHOWN: usize = 8;
+
+/// One operation of a history, found by its invocation's position.
+pub fn operation(history: &History, call: u64) -> Json {
+    let Some(inv) = history.events.get(call as usize) else { return Json::Null };
+    let done =
+        history.events.iter().skip(call as usize + 1).find(|e| e.invoke == Some(call as u32)).or_else(|| {
+            history
+                .events
+                .iter()
+                .skip(call as usize + 1)
+                .find(|e| e.process == inv.process && e.kind != EventKind::Invoke)
+        });
+    json!({
+        "index": call,
+        "process": inv.process,
+        "f": inv.op.f,
+        "key": inv.op.key,
+        "value": inv.op.value,
+        "outcome": done.map(|d| d.kind),
+        "output": done.filter(|d| d.kind == EventKind::Ok).map(|d| &d.op.value),
+        "invoked_ns": inv.time_ns,
+        "completed_ns": done.map(|d| d.time_ns),
+    })
+}
+
+/// One operation as a line of text.
+pub fn operation_line(history: &History, call: u64) -> String {
+    let op = operation(history, call);
+    if op.is_null() {
+        return format!("event #{call} (not in the history)");
+    }
+    let key = op["key"].as_u64().map_or(String::new(), |k| format!(" k{k}"));
+    let output = match op["outcome"].as_str() {
+        Some("ok") => format!(" -> {}", value_text(&op["output"])),
+        Some(other) => format!(" ({other})"),
+        None => " (pending)".to_string(),
+    };
+    let invoked = op["invoked_ns"].as_u64().unwrap_or(0);
+    let completed = op["completed_ns"].as_u64();
+    // Histories without times (Jepsen logs) order events by position only.
+    let times = if invoked == 0 && completed.unwrap_or(0) == 0 {
+        String::new()
+    } else {
+        format!(
+            "   invoked {}, completed {}",
+            Time(invoked).approx(),
+            completed.map_or("never".to_string(), |t| Time(t).approx())
+        )
+    };
+    format!(
+        "event #{call:<5} p{:<3} {}{key} {}{output}{times}",
+        op["process"],
+        op["f"].as_str().unwrap_or("?"),
+        value_text(&op["value"])
+    )
+}
+
+fn value_text(v: &Json) -> String {
+    match v {
+        Json::Null => "nil".to_string(),
+        Json::Array(items) => {
+            let parts: Vec<String> = items.iter().map(value_text).collect();
+            format!("[{}]", parts.join(" "))
+        }
+        other => other.to_string(),
+    }
+}
+
+pub fn explain(history: &History, model: &str, ce: &Counterexample) -> String {
+    let mut s = String::new();
+    let key = ce.key.map_or(String::new(), |k| format!(" on key {k}"));
+    let _ = writeln!(s, "NOT linearizable (model {model}){key}");
+    let _ = writeln!(
+        s,
+        "  the longest linearizable order found places {} operation(s); after them the {model} holds {}",
+        ce.prefix.len(),
+        ce.state
+    );
+    let _ = writeln!(
+        s,
+        "  this operation could not be placed next:\n    {}",
+        operation_line(history, ce.blocked)
+    );
+    if !ce.candidates.is_empty() {
+        let _ = writeln!(s, "  operations that could have come before it, none of which lets it through:");
+        for c in &ce.candidates {
+            let _ = writeln!(s, "    {}", operation_line(history, *c));
+        }
+    }
+    if !ce.prefix.is_empty() {
+        let skip = ce.prefix.len().saturating_sub(PREFIX_SHOWN);
+        let _ = writeln!(
+            s,
+            "  the end of that order{}:",
+            if skip > 0 { format!(" (last {PREFIX_SHOWN})") } else { String::new() }
+        );
+        for c in &ce.prefix[skip..] {
+            let _ = writeln!(s, "    {}", operation_line(history, *c));
+        }
+    }
+    s
+}
+
+pub fn explain_json(history: &History, ce: &Counterexample) -> Json {
+    json!({
+        "key": ce.key,
+        "state_after_prefix": ce.state,
+        "prefix_length": ce.prefix.len(),
+        "prefix": ce.prefix.iter().map(|c| operation(history, *c)).collect::<Vec<_>>(),
+        "blocked": operation(history, ce.blocked),
+        "candidates": ce.candidates.iter().map(|c| operation(history, *c)).collect::<Vec<_>>(),
+    })
+}
