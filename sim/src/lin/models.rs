@@ -3,6 +3,9 @@
 
 use super::model::Model;
 use crate::history::Value;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// A register holding an integer, `nil` at first: `read`, `write(v)`.
 #[derive(Clone, Copy)]
@@ -102,14 +105,130 @@ pub enum KvOp {
     Cas(i64, i64),
 }
 
+/// A key's value in the kv model: a list of integers, persistent (appends
+/// share the list before them) with its length and a 128-bit hash cached,
+/// so that copying, hashing and most comparisons cost O(1) however long
+/// the list grows. Equality is exact: equal hashes are confirmed element
+/// by element.
+#[derive(Clone, Default)]
+pub struct KvList(Option<Arc<KvNode>>);
+
+pub struct KvNode {
+    last: i64,
+    len: u32,
+    hash: u128,
+    rest: KvList,
+}
+
+impl KvList {
+    pub fn len(&self) -> u32 {
+        self.0.as_ref().map_or(0, |n| n.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn hash128(&self) -> u128 {
+        self.0.as_ref().map_or(0, |n| n.hash)
+    }
+
+    fn last(&self) -> Option<i64> {
+        self.0.as_ref().map(|n| n.last)
+    }
+
+    /// This list with `v` appended.
+    pub fn push(&self, v: i64) -> KvList {
+        let h = self.hash128();
+        let mixed =
+            (h ^ (v as u64 as u128)).wrapping_mul(0x2d35_8dcc_aa6c_78a5_8bb8_4b93_962e_acc9) ^ (h >> 61);
+        KvList(Some(Arc::new(KvNode {
+            last: v,
+            len: self.len() + 1,
+            hash: mixed.rotate_left(17),
+            rest: self.clone(),
+        })))
+    }
+
+    /// The list with its last element replaced.
+    fn with_last(&self, v: i64) -> KvList {
+        match &self.0 {
+            Some(n) => n.rest.push(v),
+            None => self.clone(),
+        }
+    }
+
+    /// Whether the list holds exactly `items`, compared from the end.
+    pub fn equals(&self, items: &[i64]) -> bool {
+        if self.len() as usize != items.len() {
+            return false;
+        }
+        let mut node = &self.0;
+        for v in items.iter().rev() {
+            match node {
+                Some(n) if n.last == *v => node = &n.rest.0,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    pub fn to_vec(&self) -> Vec<i64> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        let mut node = &self.0;
+        while let Some(n) = node {
+            out.push(n.last);
+            node = &n.rest.0;
+        }
+        out.reverse();
+        out
+    }
+}
+
+impl PartialEq for KvList {
+    fn eq(&self, other: &KvList) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                Arc::ptr_eq(a, b)
+                    || (a.len == b.len && a.hash == b.hash && a.last == b.last && a.rest == b.rest)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for KvList {}
+
+impl Hash for KvList {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.len().hash(h);
+        self.hash128().hash(h);
+    }
+}
+
+impl fmt::Debug for KvList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 8;
+        let all = self.to_vec();
+        let skip = all.len().saturating_sub(SHOWN);
+        let items: Vec<String> = all[skip..].iter().map(|v| v.to_string()).collect();
+        if skip > 0 {
+            write!(f, "[... {} ({} elements)]", items.join(" "), all.len())
+        } else {
+            write!(f, "[{}]", items.join(" "))
+        }
+    }
+}
+
 impl Model for Kv {
-    type State = Vec<i64>;
+    type State = KvList;
     type Op = KvOp;
     fn name(&self) -> &'static str {
         "kv"
     }
-    fn init(&self) -> Vec<i64> {
-        Vec::new()
+    fn init(&self) -> KvList {
+        KvList::default()
     }
     fn op(&self, f: &str, input: &Value) -> Result<KvOp, String> {
         match (f, input) {
@@ -123,31 +242,21 @@ impl Model for Kv {
             )),
         }
     }
-    fn step(&self, state: &Vec<i64>, op: &KvOp, output: Option<&Value>) -> Option<Vec<i64>> {
+    fn step(&self, state: &KvList, op: &KvOp, output: Option<&Value>) -> Option<KvList> {
         match *op {
             KvOp::Get => {
                 let ok = match output {
                     None => true,
                     Some(Value::Nil) => state.is_empty(),
-                    Some(Value::List(l)) => l == state,
-                    Some(Value::Int(v)) => state.len() == 1 && state[0] == *v,
+                    Some(Value::List(l)) => state.equals(l),
+                    Some(Value::Int(v)) => state.equals(&[*v]),
                     Some(_) => false,
                 };
                 ok.then(|| state.clone())
             }
-            KvOp::Put(v) => Some(vec![v]),
-            KvOp::Append(v) => {
-                let mut s = state.clone();
-                s.push(v);
-                Some(s)
-            }
-            KvOp::Cas(expected, new) => (state.last() == Some(&expected)).then(|| {
-                let mut s = state.clone();
-                if let Some(last) = s.last_mut() {
-                    *last = new;
-                }
-                s
-            }),
+            KvOp::Put(v) => Some(KvList::default().push(v)),
+            KvOp::Append(v) => Some(state.push(v)),
+            KvOp::Cas(expected, new) => (state.last() == Some(expected)).then(|| state.with_last(new)),
         }
     }
     fn read_only(&self, op: &KvOp) -> bool {
@@ -185,7 +294,13 @@ mod tests {
         let s = m.step(&s, &KvOp::Append(2), None).unwrap();
         assert!(m.step(&s, &KvOp::Get, Some(&Value::List(vec![1, 2]))).is_some());
         assert!(m.step(&s, &KvOp::Get, Some(&Value::List(vec![2, 1]))).is_none());
-        assert_eq!(m.step(&s, &KvOp::Put(7), None), Some(vec![7]));
+        assert_eq!(m.step(&s, &KvOp::Put(7), None).unwrap().to_vec(), vec![7]);
         assert!(m.step(&m.init(), &KvOp::Get, Some(&Value::Nil)).is_some());
+        // Equal contents reached by different paths are equal states.
+        let a = KvList::default().push(1).push(2);
+        let b = KvList::default().push(1).push(9).with_last(2);
+        assert_eq!(a, b);
+        assert_ne!(a, KvList::default().push(2).push(1));
+        assert_eq!(m.step(&a, &KvOp::Cas(2, 5), None).unwrap().to_vec(), vec![1, 5]);
     }
 }
