@@ -94,8 +94,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure the engine: the relay yardstick and the 100-node gossip scenario.
+    /// Measure the engine (the relay yardstick, 100-node gossip, sweeps), or
+    /// with --checker the linearizability checker.
     Bench {
+        /// Measure the linearizability checker instead.
+        #[arg(long)]
+        checker: bool,
         /// Run the relays this many times longer (1: about 3.3 million
         /// deliveries each).
         #[arg(long, default_value_t = 1)]

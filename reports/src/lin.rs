@@ -59,12 +59,9 @@ pub fn operation_line(history: &History, call: u64) -> String {
             completed.map_or("never".to_string(), |t| Time(t).approx())
         )
     };
-    format!(
-        "event #{call:<5} p{:<3} {}{key} {}{output}{times}",
-        op["process"],
-        op["f"].as_str().unwrap_or("?"),
-        value_text(&op["value"])
-    )
+    let input = if op["value"].is_null() { String::new() } else { format!(" {}", value_text(&op["value"])) };
+    let process = format!("p{}", op["process"].as_u64().unwrap_or(0));
+    format!("event #{call:<5} {process:<4} {}{key}{input}{output}{times}", op["f"].as_str().unwrap_or("?"))
 }
 
 fn value_text(v: &Json) -> String {

@@ -2,6 +2,7 @@
 
 use crate::error::CliError;
 use serde_json::json;
+use sim::lin::MODELS;
 use sim::nemesis::{PartitionKind, NEMESIS_KINDS};
 use sim::network::topology::TOPOLOGY_NAMES;
 use sim::workload::WORKLOADS;
@@ -47,6 +48,7 @@ pub fn list(json: bool) -> Result<u8, CliError> {
             "nemesis": NEMESIS_KINDS.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
             "partition_shapes": partitions,
             "topologies": TOPOLOGY_NAMES,
+            "models": MODELS.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
         return Ok(0);
@@ -57,6 +59,9 @@ pub fn list(json: bool) -> Result<u8, CliError> {
         println!("\n  {}: {}", i.name, i.summary);
         if !i.workloads.is_empty() {
             println!("    workloads: {}", i.workloads.join(", "));
+        }
+        if let Some(model) = i.model {
+            println!("    linearizability model: {model} ([check] linearizable = true)");
         }
         println!("    properties:");
         for p in i.properties {
@@ -77,6 +82,10 @@ pub fn list(json: bool) -> Result<u8, CliError> {
     }
     println!("\nnemesis kinds ([nemesis], or swarm = true to let the seed choose):");
     for (n, d) in NEMESIS_KINDS {
+        println!("  {n:<24} {d}");
+    }
+    println!("\nlinearizability models (dsim check --model, [check] linearizable = true):");
+    for (n, d) in MODELS {
         println!("  {n:<24} {d}");
     }
     println!("\npartition shapes: {}", partitions.join(", "));

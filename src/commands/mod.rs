@@ -1,4 +1,5 @@
 mod bench;
+mod bench_checker;
 mod check;
 mod explore;
 mod list;
@@ -24,6 +25,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Merge { files, json, junit } => merge::merge(&files, json.as_deref(), junit.as_deref()),
         Command::Replay { path, trace, json } => replay::replay(&path, trace.as_deref(), json),
         Command::List { json } => list::list(json),
-        Command::Bench { scale, repeat, json } => bench::bench(scale, repeat, json),
+        Command::Bench { checker: true, repeat, json, .. } => bench_checker::bench_checker(repeat, json),
+        Command::Bench { scale, repeat, json, .. } => bench::bench(scale, repeat, json),
     }
 }
