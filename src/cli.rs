@@ -65,6 +65,10 @@ pub enum Command {
         /// Give up after this long (exit code 3).
         #[arg(long, default_value = "10s")]
         timeout: String,
+        /// Give up after remembering this many configurations (exit code
+        /// 3): the bound on the search's memory.
+        #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+        max_configurations: usize,
         #[arg(long)]
         json: bool,
     },

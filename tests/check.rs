@@ -89,6 +89,10 @@ fn a_time_limit_gives_unknown_and_exit_3() {
     let (code, out, _) = check(&[path.to_str().unwrap(), "--model", "cas-register", "--timeout", "1ms"]);
     assert_eq!(code, Some(3), "{out}");
     assert!(out.starts_with("unknown: the time limit was reached"), "{out}");
+    let (code, out, _) =
+        check(&[path.to_str().unwrap(), "--model", "cas-register", "--max-configurations", "1000"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.starts_with("unknown: the search remembered more than 1000 configurations"), "{out}");
 }
 
 #[test]

@@ -57,6 +57,20 @@ pub fn summary(r: &RunResult, cx: &Context<'_>) -> String {
             thousands(n.duplicated)
         ),
     );
+    if let Some(l) = &r.linearizability {
+        let how = if l.mode == "online" {
+            format!(
+                "checked online at every completion (largest frontier: {} configurations)",
+                l.peak_frontier
+            )
+        } else {
+            format!(
+                "the online check's frontier grew past its bound ({} configurations); checked offline at the end",
+                l.peak_frontier
+            )
+        };
+        row(&mut s, "linearizable", &format!("{} model, {how}", l.model));
+    }
     let _ = writeln!(s, "properties:");
     let width = r.properties.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for p in &r.properties {

@@ -9,7 +9,14 @@ use sim::time::parse_duration;
 use sim::Diagnostic;
 use std::path::Path;
 
-pub fn check(path: &Path, model: &str, format: &str, timeout: &str, json: bool) -> Result<u8, CliError> {
+pub fn check(
+    path: &Path,
+    model: &str,
+    format: &str,
+    timeout: &str,
+    max_configurations: usize,
+    json: bool,
+) -> Result<u8, CliError> {
     let shown = path.display().to_string();
     let format = Format::parse(format).ok_or_else(|| {
         CliError::Usage(format!(
@@ -27,7 +34,7 @@ pub fn check(path: &Path, model: &str, format: &str, timeout: &str, json: bool) 
     let watch = Stopwatch::start();
     let limit = timeout.as_secs_f64();
     let stop = || watch.seconds() >= limit;
-    let budget = Budget { stop: Some(&stop), ..Budget::default() };
+    let budget = Budget { stop: Some(&stop), max_memo: max_configurations, ..Budget::default() };
     let verdict = check_named(model, &history, &budget).map_err(|e| match e {
         CheckError::UnknownModel(_) => CliError::Usage(e.to_string()),
         CheckError::History(h) => {
