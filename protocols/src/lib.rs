@@ -6,6 +6,7 @@
 //! [`sim::prepare`] directly.
 
 pub mod gossip;
+pub mod raft;
 pub mod register;
 pub mod relay;
 
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Entry> {
     use sim::Protocol;
     vec![
         Entry { info: gossip::Gossip::info, prepare: sim::prepare::<gossip::Gossip> },
+        Entry { info: raft::Raft::info, prepare: sim::prepare::<raft::Raft> },
         Entry { info: register::Register::info, prepare: sim::prepare::<register::Register> },
         Entry { info: relay::Relay::info, prepare: sim::prepare::<relay::Relay> },
     ]

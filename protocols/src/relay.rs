@@ -207,8 +207,8 @@ impl Protocol for Relay {
         unreachable!("relay has no workload, so no clients are ever built")
     }
 
-    fn checker(&self, servers: u32, _clients: u32) -> RelayChecker {
-        RelayChecker { hosts: servers }
+    fn checker(&self, setup: &sim::Setup) -> RelayChecker {
+        RelayChecker { hosts: setup.servers }
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

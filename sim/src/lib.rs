@@ -36,7 +36,7 @@ pub use history::{Completion, History, HistoryEvent, Op, Value};
 pub use metrics::Metric;
 pub use process::ProcessId;
 pub use property::{Kind, PropertySpec, Status, Verdict, Verdicts};
-pub use protocol::{BugSpec, Checker, Client, NoClient, Protocol, ProtocolInfo, Server};
+pub use protocol::{BugSpec, Checker, Client, NoClient, Protocol, ProtocolInfo, Server, Setup};
 pub use result::{Outcome, RunResult, Violation};
 pub use rng::Rng;
 pub use runner::{prepare, Runner};

@@ -21,6 +21,16 @@ use serde::Serialize;
 use std::fmt::Debug;
 use std::hash::Hash;
 
+/// What a checker is told about the run it checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup {
+    pub servers: u32,
+    pub clients: u32,
+    /// When faults stop and everything heals.
+    pub settle_start: crate::Time,
+    pub duration: crate::Time,
+}
+
 /// A named mistake a protocol can be built with, to prove its checkers.
 #[derive(Clone, Copy, Debug)]
 pub struct BugSpec {
@@ -68,7 +78,7 @@ pub trait Protocol: Sized + Send + Sync + 'static {
 
     fn client(&self, id: ProcessId, servers: u32) -> Self::Client;
 
-    fn checker(&self, servers: u32, clients: u32) -> Self::Checker;
+    fn checker(&self, setup: &Setup) -> Self::Checker;
 
     /// The resolved parameters, for the configuration a run prints first.
     fn parameters(&self) -> Vec<(&'static str, String)> {

@@ -63,6 +63,13 @@ impl std::ops::Add for Time {
     }
 }
 
+impl std::ops::Mul<u64> for Time {
+    type Output = Time;
+    fn mul(self, rhs: u64) -> Time {
+        Time(self.0.saturating_mul(rhs))
+    }
+}
+
 impl std::ops::Sub for Time {
     type Output = Time;
     fn sub(self, rhs: Time) -> Time {

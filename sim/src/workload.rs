@@ -13,7 +13,7 @@ pub const WORKLOADS: &[(&str, &str)] = &[
     ("broadcast", "broadcast(v): submit a new unique value to a random node (Maelstrom's broadcast)"),
     ("register", "read, write(v) of one register; values 0..5, so writes collide as in Jepsen"),
     ("cas-register", "read, write(v), cas([old new]) of one register; values 0..5"),
-    ("kv", "get, put(v), append(v) on `keys` keys; appended values are unique per key"),
+    ("kv", "get, put(v), append(v), cas([old new]) on `keys` keys; written values are unique"),
 ];
 
 pub trait Generator {
@@ -55,21 +55,28 @@ impl Generator for Register {
     }
 }
 
-/// Key-value operations: gets, puts and appends of unique values.
+/// Key-value operations: gets, puts, appends and compare-and-sets of
+/// unique values. A cas expects the value last written to its key, so some
+/// succeed and some fail.
 pub struct Kv {
     keys: u32,
     next: i64,
+    last: Vec<i64>,
 }
 
 impl Generator for Kv {
     fn next_op(&mut self, _client: u32, rng: &mut Rng) -> Op {
         let key = rng.below(self.keys as u64);
         self.next += 1;
-        match rng.below(4) {
-            0 | 1 => Op::keyed("get", key, Value::Nil),
-            2 => Op::keyed("append", key, Value::Int(self.next)),
-            _ => Op::keyed("put", key, Value::Int(self.next)),
-        }
+        let v = self.next;
+        let op = match rng.below(20) {
+            0..=7 => return Op::keyed("get", key, Value::Nil),
+            8..=12 => Op::keyed("append", key, Value::Int(v)),
+            13..=16 => Op::keyed("put", key, Value::Int(v)),
+            _ => Op::keyed("cas", key, Value::Pair(self.last[key as usize], v)),
+        };
+        self.last[key as usize] = v;
+        op
     }
 }
 
@@ -79,7 +86,7 @@ pub fn generator(kind: &str, keys: u32) -> Box<dyn Generator> {
         "broadcast" => Box::new(Broadcast { next: 1 }),
         "register" => Box::new(Register { cas: false }),
         "cas-register" => Box::new(Register { cas: true }),
-        "kv" => Box::new(Kv { keys: keys.max(1), next: 0 }),
+        "kv" => Box::new(Kv { keys: keys.max(1), next: 0, last: vec![0; keys.max(1) as usize] }),
         other => panic!("no generator for workload `{other}`"),
     }
 }

@@ -119,7 +119,7 @@ impl Protocol for Probe {
     fn client(&self, _id: ProcessId, _servers: u32) -> NoClient {
         unreachable!()
     }
-    fn checker(&self, _servers: u32, _clients: u32) -> Recorder {
+    fn checker(&self, _setup: &sim::Setup) -> Recorder {
         Recorder::default()
     }
 }

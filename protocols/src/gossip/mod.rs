@@ -227,8 +227,8 @@ impl Protocol for Gossip {
         GossipClient::new(self.retry)
     }
 
-    fn checker(&self, servers: u32, _clients: u32) -> GossipChecker {
-        GossipChecker::new(servers)
+    fn checker(&self, setup: &sim::Setup) -> GossipChecker {
+        GossipChecker::new(setup.servers)
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

@@ -207,8 +207,8 @@ impl Protocol for Register {
         RegisterClient::new(self.retry)
     }
 
-    fn checker(&self, servers: u32, _clients: u32) -> RegisterChecker {
-        RegisterChecker::new(servers)
+    fn checker(&self, setup: &sim::Setup) -> RegisterChecker {
+        RegisterChecker::new(setup.servers)
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

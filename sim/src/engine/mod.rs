@@ -236,7 +236,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             rng: Rng::new(seed, Stream::Workload),
             think: Time(w.interval.nanos().saturating_mul(w.clients as u64)),
             timeout: w.timeout,
-            end: scenario.settle_start(),
+            end: if w.through_settle { scenario.duration - w.timeout } else { scenario.settle_start() },
         });
         let specs = P::info().properties;
         let verdicts = Verdicts::new(specs, &scenario.enabled_properties(specs));
@@ -262,7 +262,12 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                     unreadable: None,
                 }
             }),
-            checker: protocol.checker(n, c),
+            checker: protocol.checker(&crate::protocol::Setup {
+                servers: n,
+                clients: c,
+                settle_start: scenario.settle_start(),
+                duration: scenario.duration,
+            }),
             verdicts,
             obs: Vec::new(),
             hash: TraceHash::default(),

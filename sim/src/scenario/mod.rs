@@ -50,6 +50,10 @@ pub struct WorkloadPlan {
     pub retry: Time,
     /// Keys for keyed workloads.
     pub keys: u32,
+    /// Whether clients keep invoking operations during the settle phase
+    /// (until one timeout before the end), so that liveness can be judged
+    /// on operations invoked after the heal.
+    pub through_settle: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +285,20 @@ impl Scenario {
                     Some(k) => *k.get_ref(),
                     None => 5,
                 };
+                let through_settle = match &w.stop {
+                    None => false,
+                    Some(s) if s.get_ref() == "settle" => false,
+                    Some(s) if s.get_ref() == "end" => true,
+                    Some(s) => {
+                        return Err(err(
+                            Some(s.span()),
+                            format!(
+                                "unknown stop `{}`; expected \"settle\" (the default) or \"end\"",
+                                s.get_ref()
+                            ),
+                        ))
+                    }
+                };
                 Some(WorkloadPlan {
                     kind: w.kind.get_ref().clone(),
                     clients,
@@ -288,6 +306,7 @@ impl Scenario {
                     timeout,
                     retry,
                     keys,
+                    through_settle,
                 })
             }
         };

@@ -76,6 +76,9 @@ pub(super) struct RawWorkload {
     pub timeout: Option<Spanned<Duration>>,
     pub retry: Option<Spanned<Duration>>,
     pub keys: Option<Spanned<u32>>,
+    /// `"settle"` (default): no new operations once faults stop; `"end"`:
+    /// clients keep working through the settle phase.
+    pub stop: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

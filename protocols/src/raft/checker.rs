@@ -1,0 +1,187 @@
+//! Raft's properties, from what servers observe as they go and a look at
+//! their state. Each observation costs a map lookup (O(log n)); nothing
+//! rescans a log or the history.
+
+use super::types::Role;
+use super::{Obs, Raft};
+use sim::fault::FaultAction;
+use sim::history::EventKind;
+use sim::{Checker, HistoryEvent, Metric, Observed, ProcessId, Setup, Time, Verdicts, World};
+use std::collections::BTreeMap;
+
+pub struct RaftChecker {
+    servers: u32,
+    /// Term -> its leader.
+    leaders: BTreeMap<u64, u32>,
+    last_leader: Option<u32>,
+    elections: u64,
+    /// (index, term) -> hash of the log prefix ending there.
+    stored: BTreeMap<(u64, u64), (u64, u32)>,
+    /// Index -> hash of the command applied there, and by whom first.
+    applied: BTreeMap<u64, (u64, u32)>,
+    /// The highest committed entry: index, term, prefix hash.
+    committed: Option<(u64, u64, u64)>,
+    /// Operations invoked after this time must complete.
+    heal: Time,
+    /// Operations invoked after the heal that timed out.
+    stalled: Vec<(u32, String, Time)>,
+    snapshots: u64,
+}
+
+impl RaftChecker {
+    pub fn new(setup: &Setup, heal: Time) -> RaftChecker {
+        RaftChecker {
+            servers: setup.servers,
+            leaders: BTreeMap::new(),
+            last_leader: None,
+            elections: 0,
+            stored: BTreeMap::new(),
+            applied: BTreeMap::new(),
+            committed: None,
+            heal,
+            stalled: Vec::new(),
+            snapshots: 0,
+        }
+    }
+
+    fn leaders_now(&self, world: &World<'_, Raft>) -> Vec<u32> {
+        world.live_servers().filter(|(_, s)| s.role() == Role::Leader).map(|(i, _)| i).collect()
+    }
+}
+
+impl Checker<Raft> for RaftChecker {
+    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts) {
+        if completion.kind == EventKind::Info && Time(invoke.time_ns) >= self.heal {
+            self.stalled.push((invoke.process, invoke.op.to_string(), Time(invoke.time_ns)));
+        }
+    }
+
+    fn after_step(&mut self, world: &World<'_, Raft>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+        for o in observations {
+            let node = o.from.index();
+            match o.obs {
+                Obs::BecameLeader { term } => {
+                    self.elections += 1;
+                    if let Some(&other) = self.leaders.get(&term) {
+                        if other != node {
+                            v.violated("election-safety", format!("n{other} and n{node} both became leader in term {term}"));
+                        }
+                    }
+                    self.leaders.insert(term, node);
+                    if self.last_leader.is_some_and(|l| l != node) {
+                        v.fired("leader-changed");
+                    }
+                    self.last_leader = Some(node);
+                    if let (Some((index, cterm, hash)), Some(leader)) = (self.committed, world.server(node)) {
+                        let log = leader.log();
+                        if index > log.base_index && log.hash_at(index) != Some(hash) {
+                            v.violated(
+                                "leader-completeness",
+                                format!(
+                                    "n{node} became leader of term {term} without the committed entry at index {index} (term {cterm})"
+                                ),
+                            );
+                        }
+                    }
+                }
+                Obs::Stored { index, term, hash } => match self.stored.get(&(index, term)) {
+                    Some(&(h, first)) if h != hash => v.violated(
+                        "log-matching",
+                        format!(
+                            "n{node} and n{first} both hold an entry at index {index} of term {term}, after different logs"
+                        ),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        self.stored.insert((index, term), (hash, node));
+                    }
+                },
+                Obs::Truncated { from, leader } => {
+                    if leader {
+                        v.violated("leader-append-only", format!("leader n{node} truncated its log from index {from}"));
+                    } else {
+                        v.fired("conflict-truncated");
+                    }
+                }
+                Obs::Committed { index, term, hash } => {
+                    if self.committed.is_none_or(|(i, _, _)| index > i) {
+                        self.committed = Some((index, term, hash));
+                    }
+                }
+                Obs::Applied { index, hash } => match self.applied.get(&index) {
+                    Some(&(h, first)) if h != hash => v.violated(
+                        "state-machine-safety",
+                        format!("n{node} applied a different command at index {index} than n{first}"),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        self.applied.insert(index, (hash, node));
+                    }
+                },
+                Obs::SnapshotInstalled => {
+                    self.snapshots += 1;
+                    v.fired("snapshot-installed");
+                }
+                Obs::Deduplicated => v.fired("retry-deduplicated"),
+                Obs::ReadServed => {
+                    if self.leaders_now(world).len() > 1 {
+                        v.fired("stale-leader-read");
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Raft>, v: &mut Verdicts) {
+        if !matches!(fault, FaultAction::Partition { .. }) {
+            return;
+        }
+        let net = world.network();
+        for leader in self.leaders_now(world) {
+            let reach = 1
+                + (0..self.servers)
+                    .filter(|p| {
+                        *p != leader && net.reachable(ProcessId::server(leader), ProcessId::server(*p))
+                    })
+                    .count();
+            if reach <= self.servers as usize / 2 {
+                v.fired("leader-isolated");
+            }
+        }
+    }
+
+    fn at_end(&mut self, world: &World<'_, Raft>, v: &mut Verdicts) {
+        let leaders = self.leaders_now(world);
+        if leaders.len() != 1 {
+            let names: Vec<String> = leaders.iter().map(|l| format!("n{l}")).collect();
+            v.violated(
+                "one-leader",
+                format!(
+                    "{} servers lead at the end of the settle phase ({})",
+                    leaders.len(),
+                    names.join(", ")
+                ),
+            );
+        }
+        if let Some((client, op, at)) = self.stalled.first() {
+            v.violated(
+                "requests-complete",
+                format!(
+                    "c{client}'s {op}, invoked at {} after the cluster healed, timed out ({} such operations)",
+                    at.approx(),
+                    self.stalled.len()
+                ),
+            );
+        }
+    }
+
+    fn metrics(&self, world: &World<'_, Raft>) -> Vec<Metric> {
+        let commit = world.live_servers().map(|(_, s)| s.commit_index()).max().unwrap_or(0);
+        vec![
+            Metric::new("leaders elected", self.elections as f64, ""),
+            Metric::new("highest term", self.leaders.keys().last().copied().unwrap_or(0) as f64, ""),
+            Metric::new("entries committed", commit as f64, ""),
+            Metric::new("snapshots installed", self.snapshots as f64, ""),
+        ]
+    }
+}

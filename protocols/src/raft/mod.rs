@@ -1,0 +1,355 @@
+//! Raft: a replicated key-value store.
+//!
+//! **Algorithm.** Servers elect a leader with randomized election timeouts;
+//! with PreVote a server first asks whether it could win before it raises
+//! its term, so a server rejoining from a partition does not depose a
+//! working leader; with CheckQuorum a leader that has not heard from a
+//! majority within an election timeout steps down, and followers ignore
+//! candidates while they hear from a leader. Any higher term seen makes a
+//! server step down. The leader appends client commands to its log and
+//! replicates them with AppendEntries, which carries the index and term of
+//! the entry before the new ones (the consistency check); a follower whose
+//! log disagrees truncates the conflicting suffix and says where its log
+//! conflicts, so the leader backs up a whole term at a time. Appends are
+//! batched and pipelined (several in flight per follower once one
+//! succeeded). The leader commits an entry of its own term once a majority
+//! hold it, which commits every earlier entry (Figure 8: entries of earlier
+//! terms are never committed by counting replicas). Every server applies
+//! committed entries in order to a key-value state machine whose client
+//! sessions (client, sequence number) make a retried command apply once.
+//! Term, vote and log are written and synced before any message that
+//! depends on them. Reads are linearizable: served after a heartbeat round
+//! confirms the leader still leads (ReadIndex), or through the log. Applied
+//! entries are compacted into snapshots; a follower too far behind gets
+//! InstallSnapshot.
+//!
+//! **Properties.** Always, after every step: *election-safety* (at most one
+//! leader per term), *leader-append-only* (a leader never truncates its
+//! log), *log-matching* (two logs with an entry of the same index and term
+//! agree on everything up to it; checked with a hash of each log prefix),
+//! *leader-completeness* (a new leader holds every committed entry),
+//! *state-machine-safety* (no two servers apply different commands at one
+//! index). Eventually, after the settle phase: *one-leader*, and
+//! *requests-complete* (operations invoked once the cluster had healed
+//! complete rather than time out). The client history is linearizable (the
+//! kv model). Sometimes: *leader-changed*, *conflict-truncated*,
+//! *snapshot-installed*, *retry-deduplicated*, *leader-isolated* (a
+//! partition cut the leader off from a majority), *stale-leader-read* (a
+//! read was served while a partitioned stale leader still thought it led).
+//!
+//! **Seeded bugs.**
+//! - `vote-not-persisted`: a restarted server forgets its vote and votes
+//!   again in the same term: two leaders in one term (*election-safety*).
+//! - `figure-8`: entries of earlier terms are committed by counting
+//!   replicas; a later leader overwrites one (*state-machine-safety*,
+//!   *leader-completeness*).
+//! - `ack-before-sync`: a follower acknowledges entries before syncing them;
+//!   a crash loses entries the leader counted (*leader-completeness*,
+//!   *state-machine-safety*, linearizability).
+//! - `stale-read`: the leader serves reads from its own state without
+//!   confirming it still leads; a partitioned old leader returns stale
+//!   values (linearizability).
+//! - `no-consistency-check`: followers take entries without checking the
+//!   previous one (*log-matching*).
+//! - `no-step-down`: a leader that sees a higher term takes it and keeps
+//!   leading: two leaders in that term (*election-safety*).
+//! - `duplicate-apply`: sessions are not consulted, so a retried write is
+//!   applied twice (linearizability).
+
+mod checker;
+mod client;
+mod kv;
+mod log;
+mod node;
+mod types;
+
+pub use checker::RaftChecker;
+pub use client::RaftClient;
+pub use kv::Kv;
+pub use log::Log;
+pub use node::RaftNode;
+pub use types::{Command, Entry, Key, KvOp, Msg, Outcome, Role, Snapshot, Stored, Timer};
+
+use serde::Deserialize;
+use sim::time::Duration;
+use sim::{
+    BugSpec, Diagnostic, Kind, ProcessId, PropertySpec, Protocol, ProtocolInfo, Scenario, Setup, Time,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    VoteNotPersisted,
+    Figure8,
+    AckBeforeSync,
+    StaleRead,
+    NoConsistencyCheck,
+    NoStepDown,
+    DuplicateApply,
+}
+
+const BUGS: &[(&str, Bug, &str)] = &[
+    (
+        "vote-not-persisted",
+        Bug::VoteNotPersisted,
+        "a restarted server votes twice in one term (election-safety)",
+    ),
+    (
+        "figure-8",
+        Bug::Figure8,
+        "entries of earlier terms are committed by counting replicas (state-machine-safety)",
+    ),
+    (
+        "ack-before-sync",
+        Bug::AckBeforeSync,
+        "followers acknowledge entries before syncing them (leader-completeness)",
+    ),
+    ("stale-read", Bug::StaleRead, "the leader serves reads without confirming it leads (linearizable)"),
+    (
+        "no-consistency-check",
+        Bug::NoConsistencyCheck,
+        "AppendEntries skips the consistency check (log-matching)",
+    ),
+    ("no-step-down", Bug::NoStepDown, "a leader that sees a higher term keeps leading (election-safety)"),
+    ("duplicate-apply", Bug::DuplicateApply, "retried writes are applied twice (linearizable)"),
+];
+
+static BUG_SPECS: [BugSpec; 7] = {
+    let mut specs = [BugSpec { name: "", description: "" }; 7];
+    let mut i = 0;
+    while i < 7 {
+        specs[i] = BugSpec { name: BUGS[i].0, description: BUGS[i].2 };
+        i += 1;
+    }
+    specs
+};
+
+const PROPERTIES: &[PropertySpec] = &[
+    PropertySpec { name: "election-safety", kind: Kind::Always, description: "at most one leader per term" },
+    PropertySpec {
+        name: "leader-append-only",
+        kind: Kind::Always,
+        description: "a leader never truncates its log",
+    },
+    PropertySpec {
+        name: "log-matching",
+        kind: Kind::Always,
+        description: "logs with an entry of the same index and term agree up to it",
+    },
+    PropertySpec {
+        name: "leader-completeness",
+        kind: Kind::Always,
+        description: "a new leader holds every entry committed before it",
+    },
+    PropertySpec {
+        name: "state-machine-safety",
+        kind: Kind::Always,
+        description: "no two servers apply different commands at one index",
+    },
+    PropertySpec {
+        name: "one-leader",
+        kind: Kind::Eventually,
+        description: "after the settle phase, exactly one server leads",
+    },
+    PropertySpec {
+        name: "requests-complete",
+        kind: Kind::Eventually,
+        description: "operations invoked once the cluster healed complete instead of timing out",
+    },
+    PropertySpec {
+        name: "leader-changed",
+        kind: Kind::Sometimes,
+        description: "a different server became leader",
+    },
+    PropertySpec {
+        name: "conflict-truncated",
+        kind: Kind::Sometimes,
+        description: "a follower truncated conflicting entries",
+    },
+    PropertySpec {
+        name: "snapshot-installed",
+        kind: Kind::Sometimes,
+        description: "a follower installed a snapshot",
+    },
+    PropertySpec {
+        name: "retry-deduplicated",
+        kind: Kind::Sometimes,
+        description: "a retried command was answered from its session",
+    },
+    PropertySpec {
+        name: "leader-isolated",
+        kind: Kind::Sometimes,
+        description: "a partition cut the leader off from a majority",
+    },
+    PropertySpec {
+        name: "stale-leader-read",
+        kind: Kind::Sometimes,
+        description: "a read was served while a stale leader still thought it led",
+    },
+];
+
+static INFO: ProtocolInfo = ProtocolInfo {
+    name: "raft",
+    summary:
+        "Raft with PreVote, CheckQuorum, pipelining, snapshots and ReadIndex: a linearizable key-value store",
+    properties: PROPERTIES,
+    bugs: &BUG_SPECS,
+    workloads: &["kv"],
+    model: Some("kv"),
+    min_nodes: 1,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadMode {
+    /// Confirm leadership with a heartbeat round, then read locally.
+    ReadIndex,
+    /// Append reads to the log like writes.
+    Log,
+}
+
+/// The `[protocol]` table of a Raft scenario.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Params {
+    election_timeout: [Duration; 2],
+    heartbeat: Duration,
+    pre_vote: bool,
+    check_quorum: bool,
+    max_batch: u32,
+    max_inflight: u32,
+    /// Applied entries between snapshots (0: never compact).
+    snapshot_every: u64,
+    reads: ReadMode,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            election_timeout: [Duration(Time::from_millis(150)), Duration(Time::from_millis(300))],
+            heartbeat: Duration(Time::from_millis(50)),
+            pre_vote: true,
+            check_quorum: true,
+            max_batch: 64,
+            max_inflight: 8,
+            snapshot_every: 500,
+            reads: ReadMode::ReadIndex,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Raft {
+    pub election_timeout: (Time, Time),
+    pub heartbeat: Time,
+    pub pre_vote: bool,
+    pub check_quorum: bool,
+    pub max_batch: u32,
+    pub max_inflight: u32,
+    pub snapshot_every: u64,
+    pub read_mode: ReadMode,
+    pub retry: Time,
+    pub bug: Option<Bug>,
+}
+
+#[derive(Debug)]
+pub enum Obs {
+    BecameLeader {
+        term: u64,
+    },
+    /// A server stored an entry; `hash` covers its whole log up to it.
+    Stored {
+        index: u64,
+        term: u64,
+        hash: u64,
+    },
+    Truncated {
+        from: u64,
+        leader: bool,
+    },
+    Committed {
+        index: u64,
+        term: u64,
+        hash: u64,
+    },
+    Applied {
+        index: u64,
+        hash: u64,
+    },
+    SnapshotInstalled,
+    Deduplicated,
+    ReadServed,
+}
+
+impl Protocol for Raft {
+    type Message = Msg;
+    type Timer = Timer;
+    type DiskKey = Key;
+    type DiskValue = Stored;
+    type Observation = Obs;
+    type Server = RaftNode;
+    type Client = RaftClient;
+    type Checker = RaftChecker;
+
+    fn info() -> &'static ProtocolInfo {
+        &INFO
+    }
+
+    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+        let p: Params = scenario.protocol_params()?;
+        let (min, max) = (p.election_timeout[0].0, p.election_timeout[1].0);
+        if min > max || min == Time::ZERO {
+            return Err(scenario.error(None, "raft's election_timeout is [min, max] with 0 < min <= max"));
+        }
+        if p.heartbeat.0 == Time::ZERO || p.heartbeat.0 >= min {
+            return Err(scenario.error(None, "raft's heartbeat must be shorter than the election timeout"));
+        }
+        if p.max_batch == 0 || p.max_inflight == 0 {
+            return Err(scenario.error(None, "raft's max_batch and max_inflight must be at least 1"));
+        }
+        let bug = scenario
+            .bug
+            .as_deref()
+            .and_then(|b| BUGS.iter().find(|(n, _, _)| *n == b))
+            .map(|(_, bug, _)| *bug);
+        Ok(Raft {
+            election_timeout: (min, max),
+            heartbeat: p.heartbeat.0,
+            pre_vote: p.pre_vote,
+            check_quorum: p.check_quorum,
+            max_batch: p.max_batch,
+            max_inflight: p.max_inflight,
+            snapshot_every: p.snapshot_every,
+            read_mode: p.reads,
+            retry: scenario.workload.as_ref().map_or(Time::from_millis(100), |w| w.retry),
+            bug,
+        })
+    }
+
+    fn server(&self, id: ProcessId, servers: u32) -> RaftNode {
+        RaftNode::new(id, servers, self.clone())
+    }
+
+    fn client(&self, _id: ProcessId, servers: u32) -> RaftClient {
+        RaftClient::new(self.retry, servers)
+    }
+
+    fn checker(&self, setup: &Setup) -> RaftChecker {
+        // Operations invoked this long after the heal must complete: time
+        // for an election, a retry, and a round trip.
+        let grace = self.election_timeout.1 * 2 + self.retry * 2;
+        RaftChecker::new(setup, setup.settle_start + grace)
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("election_timeout", format!("{}..{}", self.election_timeout.0, self.election_timeout.1)),
+            ("heartbeat", self.heartbeat.to_string()),
+            ("pre_vote", self.pre_vote.to_string()),
+            ("check_quorum", self.check_quorum.to_string()),
+            ("max_batch", self.max_batch.to_string()),
+            ("max_inflight", self.max_inflight.to_string()),
+            ("snapshot_every", self.snapshot_every.to_string()),
+            ("reads", format!("{:?}", self.read_mode).to_lowercase()),
+        ]
+    }
+}
