@@ -26,6 +26,7 @@ pub struct RaftChecker {
     /// Operations invoked after the heal that timed out.
     stalled: Vec<(u32, String, Time)>,
     snapshots: u64,
+    step_downs: u64,
 }
 
 impl RaftChecker {
@@ -41,6 +42,7 @@ impl RaftChecker {
             heal,
             stalled: Vec::new(),
             snapshots: 0,
+            step_downs: 0,
         }
     }
 
@@ -84,6 +86,7 @@ impl Checker<Raft> for RaftChecker {
                         }
                     }
                 }
+                Obs::SteppedDown { .. } => self.step_downs += 1,
                 Obs::Stored { index, term, hash } => match self.stored.get(&(index, term)) {
                     Some(&(h, first)) if h != hash => v.violated(
                         "log-matching",
@@ -177,8 +180,12 @@ impl Checker<Raft> for RaftChecker {
 
     fn metrics(&self, world: &World<'_, Raft>) -> Vec<Metric> {
         let commit = world.live_servers().map(|(_, s)| s.commit_index()).max().unwrap_or(0);
+        let longest =
+            world.live_servers().map(|(_, s)| s.log().last_index() - s.log().base_index).max().unwrap_or(0);
         vec![
             Metric::new("leaders elected", self.elections as f64, ""),
+            Metric::new("leaders stepped down", self.step_downs as f64, ""),
+            Metric::new("longest log in memory", longest as f64, "entries"),
             Metric::new("highest term", self.leaders.keys().last().copied().unwrap_or(0) as f64, ""),
             Metric::new("entries committed", commit as f64, ""),
             Metric::new("snapshots installed", self.snapshots as f64, ""),

@@ -256,6 +256,10 @@ pub enum Obs {
     BecameLeader {
         term: u64,
     },
+    /// A leader stopped leading (a higher term, or CheckQuorum).
+    SteppedDown {
+        term: u64,
+    },
     /// A server stored an entry; `hash` covers its whole log up to it.
     Stored {
         index: u64,

@@ -33,6 +33,8 @@ struct Progress {
     active: bool,
     /// The latest heartbeat round it answered (ReadIndex).
     probe: u64,
+    /// `matched` at the previous heartbeat tick, to notice a stall.
+    matched_at_tick: u64,
 }
 
 pub struct RaftNode {
@@ -159,6 +161,7 @@ impl RaftNode {
         self.role = Role::Follower;
         self.leader = leader;
         if was_leader {
+            ctx.observe(Obs::SteppedDown { term: self.term });
             self.waiting.clear();
             self.reads.clear();
             ctx.cancel_timer(&Timer::Heartbeat);
@@ -468,11 +471,13 @@ impl RaftNode {
         commit: u64,
         probe: u64,
     ) {
+        let carried = !entries.is_empty();
         let reply =
             |ctx: &mut Ctx<'_, Raft>, me: &RaftNode, success, match_index, conflict_index, conflict_term| {
                 let msg = Msg::AppendReply {
                     term: me.term,
                     success,
+                    carried,
                     match_index,
                     conflict_index,
                     conflict_term,
@@ -549,11 +554,13 @@ impl RaftNode {
         reply(ctx, self, true, index, 0, 0);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_append_reply(
         &mut self,
         ctx: &mut Ctx<'_, Raft>,
         from: u32,
         success: bool,
+        carried: bool,
         match_index: u64,
         conflict: (u64, u64),
         probe: u64,
@@ -561,7 +568,11 @@ impl RaftNode {
         let pr = &mut self.peers[from as usize];
         pr.active = true;
         pr.probe = pr.probe.max(probe);
-        pr.inflight = pr.inflight.saturating_sub(1);
+        // Only a reply to an append with entries frees a window slot;
+        // lost appends are recovered at the heartbeat tick.
+        if carried {
+            pr.inflight = pr.inflight.saturating_sub(1);
+        }
         if success {
             pr.matched = pr.matched.max(match_index);
             pr.next = pr.next.max(pr.matched + 1);
@@ -710,13 +721,22 @@ impl Server<Raft> for RaftNode {
                 }
                 self.on_append(ctx, peer, term, prev_index, prev_term, entries, commit, probe);
             }
-            Msg::AppendReply { term, success, match_index, conflict_index, conflict_term, probe } => {
+            Msg::AppendReply {
+                term,
+                success,
+                carried,
+                match_index,
+                conflict_index,
+                conflict_term,
+                probe,
+            } => {
                 self.observe_term(ctx, term);
                 if self.role == Role::Leader && term == self.term {
                     self.on_append_reply(
                         ctx,
                         peer,
                         success,
+                        carried,
                         match_index,
                         (conflict_index, conflict_term),
                         probe,
@@ -761,6 +781,17 @@ impl Server<Raft> for RaftNode {
             }
             Timer::Heartbeat => {
                 if self.role == Role::Leader {
+                    // Appends in flight and nothing acknowledged since the last
+                    // tick: they were lost (nothing else would answer). Probe
+                    // again from what the follower is known to hold.
+                    for pr in &mut self.peers {
+                        if pr.inflight > 0 && pr.matched == pr.matched_at_tick {
+                            pr.inflight = 0;
+                            pr.probing = true;
+                            pr.next = pr.matched + 1;
+                        }
+                        pr.matched_at_tick = pr.matched;
+                    }
                     self.heartbeat(ctx);
                     self.broadcast(ctx);
                     ctx.set_timer(Timer::Heartbeat, self.config.heartbeat);

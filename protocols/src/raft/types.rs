@@ -99,9 +99,12 @@ pub enum Msg {
         commit: u64,
         probe: u64,
     },
+    /// `carried` says the append held entries (a heartbeat's reply does not
+    /// free a slot of the pipelining window).
     AppendReply {
         term: u64,
         success: bool,
+        carried: bool,
         match_index: u64,
         conflict_index: u64,
         conflict_term: u64,

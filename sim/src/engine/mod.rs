@@ -111,6 +111,12 @@ struct Workload {
 /// it gives up and leaves the verdict to the offline check at the end.
 pub const ONLINE_FRONTIER_LIMIT: usize = 512;
 
+/// The budget of a run's offline linearizability check: a history too hard
+/// to decide within it ends the run as a limit (exit code 3), in seconds
+/// rather than minutes. `dsim check` on the history can search longer.
+const RUN_CHECK_BUDGET: crate::lin::Budget<'static> =
+    crate::lin::Budget { max_steps: 20_000_000, max_memo: 4_000_000, stop: None };
+
 /// The property a non-linearizable history violates.
 pub const LINEARIZABLE: &str = "linearizable";
 
@@ -709,7 +715,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
     /// overflowed; an online violation is explained by an offline search of
     /// the history up to that point (the longest linearizable order).
     fn judge_linearizability(&self) -> (Option<crate::result::Linearizability>, Option<Violation>) {
-        use crate::lin::{check_named, Budget, Verdict as Lin};
+        use crate::lin::{check_named, Verdict as Lin};
         let Some(l) = &self.lin else { return (None, None) };
         let violation = |message: String, group: String| Violation {
             property: LINEARIZABLE.to_string(),
@@ -719,7 +725,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             time_ns: self.now.nanos(),
             group: Some(group),
         };
-        let offline = || check_named(l.model, &self.history, &Budget::default());
+        let offline = || check_named(l.model, &self.history, &RUN_CHECK_BUDGET);
         let report = |mode: &str, verdict| crate::result::Linearizability {
             model: l.model.to_string(),
             mode: mode.to_string(),

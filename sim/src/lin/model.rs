@@ -66,4 +66,14 @@ pub trait Model: Sync {
     fn read_only(&self, _op: &Self::Op) -> bool {
         false
     }
+
+    /// The value `op` writes, if it writes one that later operations can
+    /// reveal (a write, an append).
+    fn written(&self, _op: &Self::Op) -> Option<i64> {
+        None
+    }
+
+    /// Adds to `out` the values that `op` with `output` shows were written
+    /// (what a read returned, what a compare-and-set expected).
+    fn revealed(&self, _op: &Self::Op, _output: Option<&Value>, _out: &mut Vec<i64>) {}
 }

@@ -75,6 +75,19 @@ impl Model for Register {
     fn read_only(&self, op: &RegisterOp) -> bool {
         *op == RegisterOp::Read
     }
+    fn written(&self, op: &RegisterOp) -> Option<i64> {
+        match *op {
+            RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
+            RegisterOp::Read => None,
+        }
+    }
+    fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
+        match (op, output) {
+            (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
+            (RegisterOp::Cas(expected, _), _) => out.push(*expected),
+            _ => {}
+        }
+    }
 }
 
 impl Model for CasRegister {
@@ -94,6 +107,19 @@ impl Model for CasRegister {
     }
     fn read_only(&self, op: &RegisterOp) -> bool {
         *op == RegisterOp::Read
+    }
+    fn written(&self, op: &RegisterOp) -> Option<i64> {
+        match *op {
+            RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
+            RegisterOp::Read => None,
+        }
+    }
+    fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
+        match (op, output) {
+            (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
+            (RegisterOp::Cas(expected, _), _) => out.push(*expected),
+            _ => {}
+        }
     }
 }
 
@@ -250,7 +276,8 @@ impl Model for Kv {
                     Some(Value::Nil) => state.is_empty(),
                     Some(Value::List(l)) => state.equals(l),
                     Some(Value::Int(v)) => state.equals(&[*v]),
-                    Some(_) => false,
+                    // JSON cannot tell a two-element list from a pair.
+                    Some(Value::Pair(a, b)) => state.equals(&[*a, *b]),
                 };
                 ok.then(|| state.clone())
             }
@@ -261,6 +288,21 @@ impl Model for Kv {
     }
     fn read_only(&self, op: &KvOp) -> bool {
         *op == KvOp::Get
+    }
+    fn written(&self, op: &KvOp) -> Option<i64> {
+        match *op {
+            KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas(_, v) => Some(v),
+            KvOp::Get => None,
+        }
+    }
+    fn revealed(&self, op: &KvOp, output: Option<&Value>, out: &mut Vec<i64>) {
+        match (op, output) {
+            (KvOp::Get, Some(Value::List(items))) => out.extend(items),
+            (KvOp::Get, Some(Value::Int(v))) => out.push(*v),
+            (KvOp::Get, Some(Value::Pair(a, b))) => out.extend([*a, *b]),
+            (KvOp::Cas(expected, _), _) => out.push(*expected),
+            _ => {}
+        }
     }
 }
 
@@ -294,6 +336,7 @@ mod tests {
         let s = m.step(&s, &KvOp::Append(2), None).unwrap();
         assert!(m.step(&s, &KvOp::Get, Some(&Value::List(vec![1, 2]))).is_some());
         assert!(m.step(&s, &KvOp::Get, Some(&Value::List(vec![2, 1]))).is_none());
+        assert!(m.step(&s, &KvOp::Get, Some(&Value::Pair(1, 2))).is_some(), "as JSON gives it back");
         assert_eq!(m.step(&s, &KvOp::Put(7), None).unwrap().to_vec(), vec![7]);
         assert!(m.step(&m.init(), &KvOp::Get, Some(&Value::Nil)).is_some());
         // Equal contents reached by different paths are equal states.

@@ -6,7 +6,19 @@
 //! happen and is left out. An `info` (or an operation still pending when
 //! the history ends) may have taken effect at any point after its
 //! invocation, or never: it has no completion. An `info` read changes
-//! nothing and is left out too.
+//! nothing and is left out too, and so is an `info` write whose value no
+//! operation ever reveals (no read returns it, no compare-and-set expects
+//! it): whether it happened changes no state anything observed, so the
+//! history is linearizable with it exactly when it is without it. With
+//! unique written values, that removes most unknown outcomes before the
+//! search, where each would otherwise double the configurations.
+//!
+//! An `info` write whose value is revealed is bounded instead, when it is
+//! the only write of that value: it must have taken effect before the first
+//! completed operation that revealed it, so it is given that operation's
+//! completion. The history is linearizable with the bound exactly when it
+//! is without it (it cannot be absent: nothing else wrote the value), and
+//! the search treats it as an ordinary operation.
 
 use super::model::Model;
 use crate::history::{EventKind, History, Value};
@@ -47,8 +59,22 @@ pub struct HistoryError {
     pub message: String,
 }
 
-/// Splits a history into per-key partitions, in order of first appearance.
+/// Splits a history into per-key partitions, in order of first appearance,
+/// without the unknown-outcome operations that cannot matter.
 pub fn partitions<M: Model>(model: &M, history: &History) -> Result<Vec<Partition<M::Op>>, HistoryError> {
+    split(model, history, true)
+}
+
+/// Every operation, nothing left out but failures and unknown reads: what
+/// the brute-force oracle judges, so that it also judges the pruning.
+pub fn partitions_unpruned<M: Model>(
+    model: &M,
+    history: &History,
+) -> Result<Vec<Partition<M::Op>>, HistoryError> {
+    split(model, history, false)
+}
+
+fn split<M: Model>(model: &M, history: &History, prune: bool) -> Result<Vec<Partition<M::Op>>, HistoryError> {
     // Invocation position -> completion position, for every invocation.
     let mut completion: Vec<Option<usize>> = vec![None; history.events.len()];
     let mut pending_of: BTreeMap<u32, usize> = BTreeMap::new();
@@ -110,5 +136,44 @@ pub fn partitions<M: Model>(model: &M, history: &History) -> Result<Vec<Partitio
             }
         }
     }
+    for entries in parts.iter_mut().filter(|_| prune) {
+        settle_unknown_writes(model, entries);
+    }
     Ok(keys.into_iter().zip(parts).map(|(key, entries)| Partition { key, entries }).collect())
+}
+
+/// Drops the unknown-outcome writes nothing reveals, and bounds those a
+/// completed operation reveals (see the module's documentation).
+fn settle_unknown_writes<M: Model>(model: &M, entries: &mut Vec<Entry<M::Op>>) {
+    let mut writers: BTreeMap<i64, u32> = BTreeMap::new();
+    // Value -> the earliest completion of an operation that revealed it
+    // (NEVER when only unknown-outcome operations did).
+    let mut revealed: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut values = Vec::new();
+    for e in entries.iter() {
+        if let Some(v) = model.written(&e.op) {
+            *writers.entry(v).or_default() += 1;
+        }
+        values.clear();
+        model.revealed(&e.op, e.output.as_ref(), &mut values);
+        for v in &values {
+            let bound = revealed.entry(*v).or_insert(NEVER);
+            *bound = (*bound).min(e.ret);
+        }
+    }
+    entries.retain_mut(|e| {
+        if e.completed() {
+            return true;
+        }
+        let Some(v) = model.written(&e.op) else { return true };
+        match revealed.get(&v) {
+            None => false,
+            Some(&bound) => {
+                if writers.get(&v) == Some(&1) && bound != NEVER && bound > e.call {
+                    e.ret = bound;
+                }
+                true
+            }
+        }
+    });
 }
