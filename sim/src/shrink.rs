@@ -28,8 +28,9 @@ use serde::Serialize;
 /// How big a failing run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Size {
-    /// Disruptive faults: crashes, pauses, partitions, clock changes,
-    /// degradations.
+    /// Disruptive faults (crashes, pauses, partitions, clock changes,
+    /// degradations) that struck before the violation: those after it are
+    /// noise in the schedule.
     pub faults: usize,
     /// Entries in the schedule, repairs included.
     pub schedule: usize,
@@ -42,8 +43,9 @@ pub struct Size {
 
 impl Size {
     fn of(scenario: &Scenario, result: &RunResult) -> Size {
+        let until = Time(result.violation.as_ref().map_or(u64::MAX, |v| v.time_ns));
         Size {
-            faults: result.faults.iter().filter(|f| f.action.is_disruptive()).count(),
+            faults: result.faults.iter().filter(|f| f.action.is_disruptive() && f.at <= until).count(),
             schedule: result.faults.iter().filter(|f| f.action != FaultAction::Settle).count(),
             operations: result.operations.invoked,
             events: result.events,
@@ -270,7 +272,11 @@ impl Shrinker<'_> {
         }
         let Ok(runner) = (self.prepare)(scenario.clone()) else { return false };
         let result = runner.run(self.seed, RunOptions { trace: None, faults: Some(faults) });
-        if result.violation.as_ref().is_some_and(|v| v.property == self.property) {
+        // Still the same failure, and no bigger: fewer faults before it, or
+        // as many and no more events.
+        let (new, old) = (Size::of(&scenario, &result), Size::of(&self.scenario, &self.best));
+        let no_bigger = (new.faults, new.events) <= (old.faults, old.events);
+        if no_bigger && result.violation.as_ref().is_some_and(|v| v.property == self.property) {
             self.table = table;
             self.units = units;
             self.best = result;
