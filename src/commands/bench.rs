@@ -6,8 +6,10 @@
 //!   8 fixed neighbours), with the full engine: trace hash, property hook,
 //!   fault and partition checks;
 //! - the 100-server gossip scenario with every property on;
-//! - a sweep of `partition-heal.toml` with 1 and 2 workers: seeds per
-//!   second, and the speed-up.
+//! - 5-server Raft (`leader-isolated.toml`) with every property and the
+//!   online linearizability check on;
+//! - sweeps of `gossip/partition-heal.toml` and `raft/leader-isolated.toml`
+//!   with 1 and 2 workers: seeds per second, and the speed-up.
 //!
 //! Each figure is the best of `--repeat` runs; peak memory is the process's
 //! high-water mark (VmHWM), reset before each benchmark where Linux allows.
@@ -20,7 +22,20 @@ use sim::{Outcome, RunOptions, Scenario};
 
 const GOSSIP_100: &str = include_str!("../../scenarios/gossip/large-cluster.toml");
 const GOSSIP_SWEEP: &str = include_str!("../../scenarios/gossip/partition-heal.toml");
-const SWEEP_SEEDS: u64 = 400;
+const RAFT_5: &str = include_str!("../../scenarios/raft/leader-isolated.toml");
+const RAFT_5_PATH: &str = "scenarios/raft/leader-isolated.toml";
+
+/// A scenario swept over `seeds` to measure seeds per second.
+struct SweepBench {
+    path: &'static str,
+    source: &'static str,
+    seeds: u64,
+}
+
+const SWEEPS: [SweepBench; 2] = [
+    SweepBench { path: "scenarios/gossip/partition-heal.toml", source: GOSSIP_SWEEP, seeds: 400 },
+    SweepBench { path: RAFT_5_PATH, source: RAFT_5, seeds: 100 },
+];
 
 fn relay_scenario(hosts: u32, reach: u32, duration: &str) -> String {
     format!(
@@ -135,13 +150,30 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
         repeat,
         || run_scenario(GOSSIP_100, "scenarios/gossip/large-cluster.toml", 0..5),
     )?);
+    figures.push(measure(
+        "raft, 5 servers, every property + linearizability (leader-isolated.toml, 5 seeds)",
+        repeat,
+        || run_scenario(RAFT_5, RAFT_5_PATH, 0..5),
+    )?);
 
-    let sweeps = [measure_sweep(1, repeat)?, measure_sweep(2, repeat)?];
+    let mut sweeps = Vec::new();
+    for bench in &SWEEPS {
+        for jobs in [1, 2] {
+            sweeps.push((bench, jobs, measure_sweep(bench, jobs, repeat)?));
+        }
+    }
     if json {
         let sweep_list: Vec<_> = sweeps
             .iter()
-            .zip([1, 2])
-            .map(|((seeds, s), jobs)| json!({ "jobs": jobs, "seeds": seeds, "seconds": s, "seeds_per_s": *seeds as f64 / s }))
+            .map(|(bench, jobs, s)| {
+                json!({
+                    "scenario": bench.path,
+                    "jobs": jobs,
+                    "seeds": bench.seeds,
+                    "seconds": s,
+                    "seeds_per_s": bench.seeds as f64 / s,
+                })
+            })
             .collect();
         let list: Vec<_> = figures
             .iter()
@@ -174,35 +206,37 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
             mem
         );
     }
-    println!("\n  sweep of scenarios/gossip/partition-heal.toml, seeds 0..{SWEEP_SEEDS}:");
-    let rate = |(seeds, s): (u64, f64)| seeds as f64 / s;
-    for ((seeds, s), jobs) in sweeps.iter().zip([1, 2]) {
-        println!(
-            "    --jobs {jobs}: {} seeds/s ({} seeds in {})",
-            si(rate((*seeds, *s))),
-            seeds,
-            reports::numbers::seconds(*s)
-        );
+    for pair in sweeps.chunks(2) {
+        let bench = pair[0].0;
+        println!("\n  sweep of {}, seeds 0..{}:", bench.path, bench.seeds);
+        for (_, jobs, s) in pair {
+            println!(
+                "    --jobs {jobs}: {} seeds/s ({} seeds in {})",
+                si(bench.seeds as f64 / s),
+                bench.seeds,
+                reports::numbers::seconds(*s)
+            );
+        }
+        println!("    speed-up with 2 workers: {:.2}x", pair[0].2 / pair[1].2);
     }
-    println!("    speed-up with 2 workers: {:.2}x", rate(sweeps[1]) / rate(sweeps[0]));
     Ok(0)
 }
 
-/// Seeds per second of a sweep with `jobs` workers (best of `repeat`).
-fn measure_sweep(jobs: usize, repeat: u32) -> Result<(u64, f64), CliError> {
-    let scenario = Scenario::parse("scenarios/gossip/partition-heal.toml", GOSSIP_SWEEP)?;
+/// Seconds a sweep of `bench` takes with `jobs` workers (best of `repeat`).
+fn measure_sweep(bench: &SweepBench, jobs: usize, repeat: u32) -> Result<f64, CliError> {
+    let scenario = Scenario::parse(bench.path, bench.source)?;
     let mut best = f64::INFINITY;
     for _ in 0..repeat.max(1) {
         let explorer = sim::explore::Explorer::new(protocols::prepare(scenario.clone())?)
-            .seeds(0..SWEEP_SEEDS)
+            .seeds(0..bench.seeds)
             .jobs(jobs)
             .out_dir(None);
         let watch = Stopwatch::start();
         let sweep = explorer.run();
         best = best.min(watch.seconds());
         if !sweep.findings.is_empty() {
-            return Err(CliError::Usage("the benchmark sweep found a failure".into()));
+            return Err(CliError::Usage(format!("the benchmark sweep of {} found a failure", bench.path)));
         }
     }
-    Ok((SWEEP_SEEDS, best))
+    Ok(best)
 }

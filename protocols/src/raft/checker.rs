@@ -19,8 +19,11 @@ pub struct RaftChecker {
     stored: BTreeMap<(u64, u64), (u64, u32)>,
     /// Index -> hash of the command applied there, and by whom first.
     applied: BTreeMap<u64, (u64, u32)>,
-    /// The highest committed entry: index, term, prefix hash.
-    committed: Option<(u64, u64, u64)>,
+    /// Term in which entries were committed -> the highest of them: index,
+    /// term of the entry, prefix hash. Leader completeness only speaks of
+    /// leaders of later terms: a leader of term 7 elected late (its votes
+    /// delayed) need not hold what a leader of term 8 committed.
+    committed: BTreeMap<u64, (u64, u64, u64)>,
     /// Operations invoked after this time must complete.
     heal: Time,
     /// Operations invoked after the heal that timed out.
@@ -38,7 +41,7 @@ impl RaftChecker {
             elections: 0,
             stored: BTreeMap::new(),
             applied: BTreeMap::new(),
-            committed: None,
+            committed: BTreeMap::new(),
             heal,
             stalled: Vec::new(),
             snapshots: 0,
@@ -74,7 +77,8 @@ impl Checker<Raft> for RaftChecker {
                         v.fired("leader-changed");
                     }
                     self.last_leader = Some(node);
-                    if let (Some((index, cterm, hash)), Some(leader)) = (self.committed, world.server(node)) {
+                    let earlier = self.committed.range(..term).map(|(_, &c)| c).max_by_key(|&(index, _, _)| index);
+                    if let (Some((index, cterm, hash)), Some(leader)) = (earlier, world.server(node)) {
                         let log = leader.log();
                         if index > log.base_index && log.hash_at(index) != Some(hash) {
                             v.violated(
@@ -106,9 +110,10 @@ impl Checker<Raft> for RaftChecker {
                         v.fired("conflict-truncated");
                     }
                 }
-                Obs::Committed { index, term, hash } => {
-                    if self.committed.is_none_or(|(i, _, _)| index > i) {
-                        self.committed = Some((index, term, hash));
+                Obs::Committed { index, term, hash, in_term } => {
+                    let highest = self.committed.entry(in_term).or_insert((index, term, hash));
+                    if index > highest.0 {
+                        *highest = (index, term, hash);
                     }
                 }
                 Obs::Applied { index, hash } => match self.applied.get(&index) {

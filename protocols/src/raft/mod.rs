@@ -270,10 +270,14 @@ pub enum Obs {
         from: u64,
         leader: bool,
     },
+    /// A server learned that the entry at `index` (of `term`) is committed,
+    /// while its own term was `in_term`: the entry was committed in that
+    /// term or an earlier one.
     Committed {
         index: u64,
         term: u64,
         hash: u64,
+        in_term: u64,
     },
     Applied {
         index: u64,

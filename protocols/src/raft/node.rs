@@ -344,7 +344,7 @@ impl RaftNode {
         }
         self.commit = index;
         if let (Some(term), Some(hash)) = (self.log.term_at(index), self.log.hash_at(index)) {
-            ctx.observe(Obs::Committed { index, term, hash });
+            ctx.observe(Obs::Committed { index, term, hash, in_term: self.term });
         }
         self.apply(ctx);
     }
