@@ -158,7 +158,7 @@ mod safety {
             ("ack-before-sync", &["leader-completeness", "state-machine-safety", "linearizable"][..]),
             ("stale-read", &["linearizable"][..]),
             ("no-consistency-check", &["log-matching"][..]),
-            ("no-step-down", &["election-safety", "log-matching", "state-machine-safety"][..]),
+            ("no-step-down", &["election-safety"][..]),
             ("duplicate-apply", &["linearizable"][..]),
         ] {
             let path = format!("scenarios/raft/bugs/{bug}.toml");

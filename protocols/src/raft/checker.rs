@@ -49,6 +49,20 @@ impl RaftChecker {
         }
     }
 
+    /// `node` leads `term`, by election or (wrongly) by keeping its lead into
+    /// a term it only heard of: no other server may lead that term.
+    fn claim_leadership(&mut self, term: u64, node: u32, v: &mut Verdicts) {
+        match self.leaders.get(&term) {
+            Some(&other) if other != node => {
+                v.violated("election-safety", format!("n{other} and n{node} both led term {term}"))
+            }
+            Some(_) => {}
+            None => {
+                self.leaders.insert(term, node);
+            }
+        }
+    }
+
     fn leaders_now(&self, world: &World<'_, Raft>) -> Vec<u32> {
         world.live_servers().filter(|(_, s)| s.role() == Role::Leader).map(|(i, _)| i).collect()
     }
@@ -67,12 +81,7 @@ impl Checker<Raft> for RaftChecker {
             match o.obs {
                 Obs::BecameLeader { term } => {
                     self.elections += 1;
-                    if let Some(&other) = self.leaders.get(&term) {
-                        if other != node {
-                            v.violated("election-safety", format!("n{other} and n{node} both became leader in term {term}"));
-                        }
-                    }
-                    self.leaders.insert(term, node);
+                    self.claim_leadership(term, node, v);
                     if self.last_leader.is_some_and(|l| l != node) {
                         v.fired("leader-changed");
                     }
@@ -91,6 +100,8 @@ impl Checker<Raft> for RaftChecker {
                     }
                 }
                 Obs::SteppedDown { .. } => self.step_downs += 1,
+                Obs::TermRaised { term, leader: true } => self.claim_leadership(term, node, v),
+                Obs::TermRaised { leader: false, .. } => {}
                 Obs::Stored { index, term, hash } => match self.stored.get(&(index, term)) {
                     Some(&(h, first)) if h != hash => v.violated(
                         "log-matching",

@@ -207,6 +207,16 @@ pub enum ReadMode {
     Log,
 }
 
+impl ReadMode {
+    /// The name a scenario file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadMode::ReadIndex => "read-index",
+            ReadMode::Log => "log",
+        }
+    }
+}
+
 /// The `[protocol]` table of a Raft scenario.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -259,6 +269,12 @@ pub enum Obs {
     /// A leader stopped leading (a higher term, or CheckQuorum).
     SteppedDown {
         term: u64,
+    },
+    /// A server took a higher term it saw in a message, and says whether it
+    /// still leads (it never should: a leader in a term it did not win).
+    TermRaised {
+        term: u64,
+        leader: bool,
     },
     /// A server stored an entry; `hash` covers its whole log up to it.
     Stored {
@@ -357,7 +373,7 @@ impl Protocol for Raft {
             ("max_batch", self.max_batch.to_string()),
             ("max_inflight", self.max_inflight.to_string()),
             ("snapshot_every", self.snapshot_every.to_string()),
-            ("reads", format!("{:?}", self.read_mode).to_lowercase()),
+            ("reads", self.read_mode.name().to_string()),
         ]
     }
 }

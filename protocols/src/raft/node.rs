@@ -153,6 +153,7 @@ impl RaftNode {
         if !keep_leading {
             self.become_follower(ctx, None);
         }
+        ctx.observe(Obs::TermRaised { term, leader: self.role == Role::Leader });
         self.persist_term_and_vote(ctx);
     }
 
