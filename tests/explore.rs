@@ -228,7 +228,8 @@ fn fail_fast_stops_early() {
 fn the_library_api_panics_with_seed_property_repro_and_replay_command() {
     let dir = common::temp_dir("library");
     let runner = protocols::load(BUGS[1]).unwrap();
-    let sweep = sim::explore::Explorer::new(runner).seeds(0..5).jobs(2).out_dir(Some(dir.clone())).run();
+    let sweep =
+        sim::explore::Explorer::new(runner).seeds(0..5).jobs(2).out_dir(Some(dir.to_path_buf())).run();
     let message = std::panic::catch_unwind(|| sweep.assert_no_findings()).unwrap_err();
     let message = message.downcast_ref::<String>().unwrap();
     assert!(message.contains("validity (always) violated on seed 0"), "{message}");
