@@ -90,7 +90,7 @@ pub fn summary(r: &RunResult, cx: &Context<'_>) -> String {
             v.property,
             v.kind,
             thousands(v.step),
-            Time(v.time_ns),
+            Time(v.time_ns).approx(),
             v.message
         );
     }
