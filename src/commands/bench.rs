@@ -195,11 +195,11 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
         return Ok(0);
     }
     println!("dsim bench: one core, best of {repeat}; relay latency uniform 1-10ms, no loss\n");
-    println!("  {:<68} {:>12} {:>12} {:>10}", "benchmark", "events", "events/s", "peak mem");
+    println!("  {:<82} {:>12} {:>12} {:>10}", "benchmark", "events", "events/s", "peak mem");
     for f in &figures {
         let mem = f.peak_bytes.map_or("-".to_string(), |b| format!("{:.1} MB", b as f64 / 1e6));
         println!(
-            "  {:<68} {:>12} {:>12} {:>10}",
+            "  {:<82} {:>12} {:>12} {:>10}",
             f.name,
             reports::numbers::thousands(f.events),
             si(f.rate()),
