@@ -57,6 +57,21 @@ fn register_step(state: &Option<i64>, op: &RegisterOp, output: Option<&Value>) -
     }
 }
 
+fn register_written(op: &RegisterOp) -> Option<i64> {
+    match *op {
+        RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
+        RegisterOp::Read => None,
+    }
+}
+
+fn register_revealed(op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
+    match (op, output) {
+        (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
+        (RegisterOp::Cas(expected, _), _) => out.push(*expected),
+        _ => {}
+    }
+}
+
 impl Model for Register {
     type State = Option<i64>;
     type Op = RegisterOp;
@@ -76,17 +91,10 @@ impl Model for Register {
         *op == RegisterOp::Read
     }
     fn written(&self, op: &RegisterOp) -> Option<i64> {
-        match *op {
-            RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
-            RegisterOp::Read => None,
-        }
+        register_written(op)
     }
     fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
-        match (op, output) {
-            (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
-            (RegisterOp::Cas(expected, _), _) => out.push(*expected),
-            _ => {}
-        }
+        register_revealed(op, output, out)
     }
 }
 
@@ -109,17 +117,10 @@ impl Model for CasRegister {
         *op == RegisterOp::Read
     }
     fn written(&self, op: &RegisterOp) -> Option<i64> {
-        match *op {
-            RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
-            RegisterOp::Read => None,
-        }
+        register_written(op)
     }
     fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
-        match (op, output) {
-            (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
-            (RegisterOp::Cas(expected, _), _) => out.push(*expected),
-            _ => {}
-        }
+        register_revealed(op, output, out)
     }
 }
 
