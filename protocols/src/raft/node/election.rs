@@ -77,10 +77,7 @@ impl RaftNode {
 
     pub(super) fn on_pre_vote_reply(&mut self, ctx: &mut Ctx<'_, Raft>, from: u32, term: u64, granted: bool) {
         if granted && self.role == Role::PreCandidate {
-            if !self.votes.contains(&from) {
-                self.votes.push(from);
-            }
-            if self.votes.len() >= self.majority() {
+            if self.count_vote(from) {
                 self.start_election(ctx);
             }
         } else if !granted {
@@ -115,13 +112,16 @@ impl RaftNode {
 
     pub(super) fn on_vote(&mut self, ctx: &mut Ctx<'_, Raft>, from: u32, term: u64, granted: bool) {
         self.observe_term(ctx, term);
-        if granted && term == self.term && self.role == Role::Candidate {
-            if !self.votes.contains(&from) {
-                self.votes.push(from);
-            }
-            if self.votes.len() >= self.majority() {
-                self.become_leader(ctx);
-            }
+        if granted && term == self.term && self.role == Role::Candidate && self.count_vote(from) {
+            self.become_leader(ctx);
         }
+    }
+
+    /// Counts `from`'s vote once; true when a majority has voted.
+    fn count_vote(&mut self, from: u32) -> bool {
+        if !self.votes.contains(&from) {
+            self.votes.push(from);
+        }
+        self.votes.len() >= self.majority()
     }
 }
