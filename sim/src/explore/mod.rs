@@ -9,9 +9,12 @@
 //! rerun must match the sweep's trace hash, which checks it).
 //!
 //! ```no_run
-//! # fn runner() -> Box<dyn sim::Runner> { unimplemented!() }
 //! use sim::explore::Explorer;
-//! Explorer::new(runner()).seeds(0..500).run().assert_no_findings();
+//!
+//! /// In a `cargo test`: 500 seeds of a scenario, no finding allowed.
+//! fn sweep(runner: Box<dyn sim::Runner>) {
+//!     Explorer::new(runner).seeds(0..500).run().assert_no_findings();
+//! }
 //! ```
 
 mod normalize;

@@ -57,72 +57,51 @@ fn register_step(state: &Option<i64>, op: &RegisterOp, output: Option<&Value>) -
     }
 }
 
-fn register_written(op: &RegisterOp) -> Option<i64> {
-    match *op {
-        RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
-        RegisterOp::Read => None,
-    }
+/// The two registers differ only in their name and whether `cas` exists.
+macro_rules! register_model {
+    ($model:ident, $name:literal, cas: $cas:literal) => {
+        impl Model for $model {
+            type State = Option<i64>;
+            type Op = RegisterOp;
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn init(&self) -> Option<i64> {
+                None
+            }
+            fn op(&self, f: &str, input: &Value) -> Result<RegisterOp, String> {
+                register_op(f, input, $cas)
+            }
+            fn step(
+                &self,
+                state: &Option<i64>,
+                op: &RegisterOp,
+                output: Option<&Value>,
+            ) -> Option<Option<i64>> {
+                register_step(state, op, output)
+            }
+            fn read_only(&self, op: &RegisterOp) -> bool {
+                *op == RegisterOp::Read
+            }
+            fn written(&self, op: &RegisterOp) -> Option<i64> {
+                match *op {
+                    RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
+                    RegisterOp::Read => None,
+                }
+            }
+            fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
+                match (op, output) {
+                    (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
+                    (RegisterOp::Cas(expected, _), _) => out.push(*expected),
+                    _ => {}
+                }
+            }
+        }
+    };
 }
 
-fn register_revealed(op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
-    match (op, output) {
-        (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
-        (RegisterOp::Cas(expected, _), _) => out.push(*expected),
-        _ => {}
-    }
-}
-
-impl Model for Register {
-    type State = Option<i64>;
-    type Op = RegisterOp;
-    fn name(&self) -> &'static str {
-        "register"
-    }
-    fn init(&self) -> Option<i64> {
-        None
-    }
-    fn op(&self, f: &str, input: &Value) -> Result<RegisterOp, String> {
-        register_op(f, input, false)
-    }
-    fn step(&self, state: &Option<i64>, op: &RegisterOp, output: Option<&Value>) -> Option<Option<i64>> {
-        register_step(state, op, output)
-    }
-    fn read_only(&self, op: &RegisterOp) -> bool {
-        *op == RegisterOp::Read
-    }
-    fn written(&self, op: &RegisterOp) -> Option<i64> {
-        register_written(op)
-    }
-    fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
-        register_revealed(op, output, out)
-    }
-}
-
-impl Model for CasRegister {
-    type State = Option<i64>;
-    type Op = RegisterOp;
-    fn name(&self) -> &'static str {
-        "cas-register"
-    }
-    fn init(&self) -> Option<i64> {
-        None
-    }
-    fn op(&self, f: &str, input: &Value) -> Result<RegisterOp, String> {
-        register_op(f, input, true)
-    }
-    fn step(&self, state: &Option<i64>, op: &RegisterOp, output: Option<&Value>) -> Option<Option<i64>> {
-        register_step(state, op, output)
-    }
-    fn read_only(&self, op: &RegisterOp) -> bool {
-        *op == RegisterOp::Read
-    }
-    fn written(&self, op: &RegisterOp) -> Option<i64> {
-        register_written(op)
-    }
-    fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
-        register_revealed(op, output, out)
-    }
-}
+register_model!(Register, "register", cas: false);
+register_model!(CasRegister, "cas-register", cas: true);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KvOp {
