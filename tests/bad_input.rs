@@ -9,7 +9,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("01-malformed-toml", "1:19", "invalid basic string"),
     ("02-unknown-top-level-key", "3:1", "did you mean `duration`?"),
     ("03-unknown-network-key", "6:1", "unknown field `loss`"),
-    ("04-wrong-type", "2:9", "expected u32"),
+    ("04-wrong-type", "2:9", "expected a number of nodes, or a table of nodes by role"),
     ("05-bad-duration", "3:12", "unknown unit `parsecs`"),
     ("06-probability-too-big", "6:8", "expected a probability between 0 and 1"),
     ("07-probability-negative", "6:13", "-0.1 is not a probability"),

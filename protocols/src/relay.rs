@@ -21,44 +21,33 @@
 //!   check (`--check-determinism`) catches it.
 
 use serde::Deserialize;
+use sim::lin::NoModel;
 use sim::{
-    BugSpec, Checker, Ctx, Diagnostic, Kind, NoClient, Observed, ProcessId, PropertySpec, Protocol,
-    ProtocolInfo, Scenario, Server, Time, Verdicts, World,
+    Checker, Cluster, Ctx, Diagnostic, NoClient, Observed, ProcessId, Protocol, ProtocolInfo, Scenario,
+    Server, Time, Uniform, Verdicts, World,
 };
 
-const PROPERTIES: &[PropertySpec] = &[
-    PropertySpec {
-        name: "circulating",
-        kind: Kind::Eventually,
-        description: "every host received a message within the last second of the run",
-    },
-    PropertySpec {
-        name: "long-chain",
-        kind: Kind::Sometimes,
-        description: "a message made more than 1,000 hops",
-    },
-];
+sim::properties! {
+    pub enum Prop {
+        Circulating = ("circulating", Eventually, "every host received a message within the last second of the run"),
+        LongChain = ("long-chain", Sometimes, "a message made more than 1,000 hops"),
+    }
+}
 
-const BUGS: &[BugSpec] = &[
-    BugSpec {
-        name: "swallow",
-        description: "hosts drop every 500th hop instead of relaying it; traffic dies out (circulating)",
-    },
-    BugSpec {
-        name: "hashmap-order",
-        description:
-            "hosts pick some next hops by HashSet iteration order; runs differ (--check-determinism)",
-    },
-];
+sim::bugs! {
+    pub enum Bug {
+        Swallow = ("swallow", "hosts drop every 500th hop instead of relaying it; traffic dies out (circulating)"),
+        HashmapOrder = (
+            "hashmap-order",
+            "hosts pick some next hops by HashSet iteration order; runs differ (--check-determinism)"
+        ),
+    }
+}
 
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "relay",
     summary: "each delivery sends one u64 on to a random host: the engine-speed yardstick",
-    properties: PROPERTIES,
-    bugs: BUGS,
     workloads: &[],
-    model: None,
-    min_nodes: 2,
 };
 
 #[derive(Deserialize, Default)]
@@ -68,18 +57,13 @@ struct Params {
     reach: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Bug {
-    Swallow,
-    HashmapOrder,
-}
-
 #[derive(Clone, Debug)]
 pub struct Relay {
     reach: u32,
     bug: Option<Bug>,
 }
 
+#[derive(Clone)]
 pub struct Host {
     me: u32,
     relay: Relay,
@@ -149,19 +133,24 @@ pub struct RelayChecker {
 
 impl Checker<Relay> for RelayChecker {
     #[inline]
-    fn after_step(&mut self, _world: &World<'_, Relay>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+    fn after_step(
+        &mut self,
+        _world: &World<'_, Relay>,
+        observations: &[Observed<Obs>],
+        v: &mut Verdicts<Prop>,
+    ) {
         if !observations.is_empty() {
-            v.fired("long-chain");
+            v.fired(Prop::LongChain);
         }
     }
 
-    fn at_end(&mut self, world: &World<'_, Relay>, v: &mut Verdicts) {
+    fn at_end(&mut self, world: &World<'_, Relay>, v: &mut Verdicts<Prop>) {
         let cutoff = world.now().saturating_sub(Time::from_secs(1));
         for i in 0..self.hosts {
             if let Some(host) = world.server(i) {
                 if host.last_received < cutoff {
                     v.violated(
-                        "circulating",
+                        Prop::Circulating,
                         format!(
                             "n{i} received nothing after {} (the run ended at {})",
                             host.last_received,
@@ -184,31 +173,30 @@ impl Protocol for Relay {
     type Server = Host;
     type Client = NoClient;
     type Checker = RelayChecker;
+    type Role = Uniform;
+    type Property = Prop;
+    type Bug = Bug;
+    type Model = NoModel;
 
     fn info() -> &'static ProtocolInfo {
         &INFO
     }
 
-    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+    fn configure(scenario: &Scenario, bug: Option<Bug>) -> Result<Self, Diagnostic> {
         let params: Params = scenario.protocol_params()?;
-        let bug = match scenario.bug.as_deref() {
-            Some("swallow") => Some(Bug::Swallow),
-            Some(_) => Some(Bug::HashmapOrder),
-            None => None,
-        };
         Ok(Relay { reach: params.reach, bug })
     }
 
-    fn server(&self, id: ProcessId, _servers: u32) -> Host {
+    fn min_nodes(&self, _role: Uniform) -> u32 {
+        2
+    }
+
+    fn server(&self, id: ProcessId, _cluster: &Cluster) -> Host {
         Host { me: id.index(), relay: self.clone(), last_received: Time::ZERO }
     }
 
-    fn client(&self, _id: ProcessId, _servers: u32) -> NoClient {
-        unreachable!("relay has no workload, so no clients are ever built")
-    }
-
     fn checker(&self, setup: &sim::Setup) -> RelayChecker {
-        RelayChecker { hosts: setup.servers }
+        RelayChecker { hosts: setup.servers() }
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

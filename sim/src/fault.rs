@@ -14,20 +14,21 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum FaultAction {
-    /// The node loses its volatile state and unsynced writes.
+    /// The process loses its volatile state and unsynced writes (a client
+    /// also its operation in progress, which ends as unknown).
     Crash {
-        node: u32,
+        node: ProcessId,
     },
     /// The node is rebuilt from its disk.
     Restart {
-        node: u32,
+        node: ProcessId,
     },
     /// The node stops; messages and timers wait for it.
     Pause {
-        node: u32,
+        node: ProcessId,
     },
     Resume {
-        node: u32,
+        node: ProcessId,
     },
     Partition {
         id: u32,
@@ -39,8 +40,10 @@ pub enum FaultAction {
     },
     /// Heals every partition.
     HealAll,
+    /// The wall clock jumps to `true time + skew_ns`; both clocks run
+    /// `drift_ppm` fast (or slow) from now on.
     Clock {
-        node: u32,
+        node: ProcessId,
         skew_ns: i64,
         drift_ppm: i64,
     },
@@ -92,6 +95,58 @@ impl FaultAction {
         )
     }
 
+    /// The fault that repairs this one: a restart for a crash, a resume for
+    /// a pause, a heal for a partition, a restore for a degradation.
+    pub fn undo(&self) -> Option<FaultAction> {
+        match self {
+            FaultAction::Crash { node } => Some(FaultAction::Restart { node: *node }),
+            FaultAction::Pause { node } => Some(FaultAction::Resume { node: *node }),
+            FaultAction::Partition { id, .. } => Some(FaultAction::Heal { id: *id }),
+            FaultAction::Degrade { id, .. } => Some(FaultAction::Restore { id: *id }),
+            _ => None,
+        }
+    }
+
+    /// Whether `other` is what repairs this fault.
+    pub fn is_undone_by(&self, other: &FaultAction) -> bool {
+        self.undo().as_ref() == Some(other)
+    }
+
+    /// The processes this fault names.
+    pub fn processes(&self) -> Vec<ProcessId> {
+        match self {
+            FaultAction::Crash { node }
+            | FaultAction::Restart { node }
+            | FaultAction::Pause { node }
+            | FaultAction::Resume { node }
+            | FaultAction::Clock { node, .. } => vec![*node],
+            FaultAction::Partition { partition, .. } => partition.processes(),
+            FaultAction::Degrade { nodes, .. } => nodes.clone().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The same fault with every process renamed by `f` (the shrinker
+    /// renumbers servers when it removes one).
+    pub fn renamed(self, f: &dyn Fn(ProcessId) -> ProcessId) -> FaultAction {
+        match self {
+            FaultAction::Crash { node } => FaultAction::Crash { node: f(node) },
+            FaultAction::Restart { node } => FaultAction::Restart { node: f(node) },
+            FaultAction::Pause { node } => FaultAction::Pause { node: f(node) },
+            FaultAction::Resume { node } => FaultAction::Resume { node: f(node) },
+            FaultAction::Clock { node, skew_ns, drift_ppm } => {
+                FaultAction::Clock { node: f(node), skew_ns, drift_ppm }
+            }
+            FaultAction::Partition { id, partition } => {
+                FaultAction::Partition { id, partition: partition.renamed(f) }
+            }
+            FaultAction::Degrade { id, nodes, change } => {
+                FaultAction::Degrade { id, nodes: nodes.map(|ns| ns.into_iter().map(f).collect()), change }
+            }
+            other => other,
+        }
+    }
+
     /// A short name for grouping and listing.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -114,20 +169,16 @@ impl FaultAction {
 impl fmt::Display for FaultAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FaultAction::Crash { node } => write!(f, "crash n{node}"),
-            FaultAction::Restart { node } => write!(f, "restart n{node}"),
-            FaultAction::Pause { node } => write!(f, "pause n{node}"),
-            FaultAction::Resume { node } => write!(f, "resume n{node}"),
+            FaultAction::Crash { node } => write!(f, "crash {node}"),
+            FaultAction::Restart { node } => write!(f, "restart {node}"),
+            FaultAction::Pause { node } => write!(f, "pause {node}"),
+            FaultAction::Resume { node } => write!(f, "resume {node}"),
             FaultAction::Partition { id, partition } => write!(f, "partition #{id}: {partition}"),
             FaultAction::Heal { id } => write!(f, "heal partition #{id}"),
             FaultAction::HealAll => write!(f, "heal all partitions"),
             FaultAction::Clock { node, skew_ns, drift_ppm } => {
                 let sign = if *skew_ns < 0 { "-" } else { "+" };
-                write!(
-                    f,
-                    "clock n{node}: skew {sign}{}, drift {drift_ppm:+}ppm",
-                    Time(skew_ns.unsigned_abs())
-                )
+                write!(f, "clock {node}: skew {sign}{}, drift {drift_ppm:+}ppm", Time(skew_ns.unsigned_abs()))
             }
             FaultAction::Degrade { id, nodes, change } => {
                 write!(f, "degrade #{id} ")?;

@@ -39,8 +39,11 @@ pub struct NemesisPlan {
 pub struct CrashNemesis {
     pub every: DurationRange,
     pub down: DurationRange,
-    /// At most this many servers down at once (default: a minority).
+    /// At most this many down at once (default: a minority of the role).
     pub max_down: Option<u32>,
+    /// Crash only processes of this role (default: every server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,6 +53,9 @@ pub struct PauseNemesis {
     #[serde(rename = "for")]
     pub duration: DurationRange,
     pub max_paused: Option<u32>,
+    /// Pause only processes of this role (default: every server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,16 +95,25 @@ pub struct PartitionNemesis {
     pub duration: DurationRange,
     /// Which shapes to draw from (default: all).
     pub kinds: Option<Vec<PartitionKind>>,
+    /// Draw shapes over this role's nodes ("a majority of the acceptors");
+    /// every other process joins a random side. Default: every server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockNemesis {
     pub every: DurationRange,
-    /// Skews are drawn from -max_skew..=max_skew.
+    /// Offsets from the true time stay within -max_skew..=max_skew, and
+    /// no change moves a clock by more than max_skew.
     pub max_skew: Duration,
     #[serde(default)]
     pub max_drift_ppm: u32,
+    /// Change only the clocks of this role (`client` included; default:
+    /// every server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -193,6 +208,7 @@ impl NemesisPlan {
                         every: scale(&mut rng, p.every),
                         duration: p.duration,
                         kinds: Some(kinds),
+                        role: p.role.clone(),
                     });
                 }
             }
@@ -216,17 +232,29 @@ impl NemesisPlan {
     /// scenario configures no kind itself.
     pub fn defaults() -> NemesisPlan {
         NemesisPlan {
-            crash: Some(CrashNemesis { every: ms(2_000, 6_000), down: ms(500, 3_000), max_down: None }),
-            pause: Some(PauseNemesis { every: ms(3_000, 8_000), duration: ms(200, 2_000), max_paused: None }),
+            crash: Some(CrashNemesis {
+                every: ms(2_000, 6_000),
+                down: ms(500, 3_000),
+                max_down: None,
+                role: None,
+            }),
+            pause: Some(PauseNemesis {
+                every: ms(3_000, 8_000),
+                duration: ms(200, 2_000),
+                max_paused: None,
+                role: None,
+            }),
             partition: Some(PartitionNemesis {
                 every: ms(3_000, 8_000),
                 duration: ms(1_000, 4_000),
                 kinds: None,
+                role: None,
             }),
             clock: Some(ClockNemesis {
                 every: ms(3_000, 8_000),
                 max_skew: Duration(Time::from_millis(500)),
                 max_drift_ppm: 1_000,
+                role: None,
             }),
             degrade: Some(DegradeNemesis {
                 every: ms(3_000, 8_000),
@@ -240,18 +268,36 @@ impl NemesisPlan {
         }
     }
 
-    /// Draws the faults for one seed, in `[0, end)`. Partition and
-    /// degradation ids are taken from `next_id`.
+    /// The role names the plan uses, with where (`crash`, `pause`...).
+    pub fn roles(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        let named = [
+            ("crash", self.crash.as_ref().and_then(|c| c.role.as_deref())),
+            ("pause", self.pause.as_ref().and_then(|p| p.role.as_deref())),
+            ("partition", self.partition.as_ref().and_then(|p| p.role.as_deref())),
+            ("clock", self.clock.as_ref().and_then(|c| c.role.as_deref())),
+        ];
+        for (kind, role) in named {
+            if let Some(r) = role {
+                out.push((kind, r));
+            }
+        }
+        out
+    }
+
+    /// Draws the faults for one seed, in `[0, end)`. `members` gives the
+    /// processes of a role (`None`: every server); `everyone` is every
+    /// process. Partition and degradation ids are taken from `next_id`.
     pub fn schedule(
         &self,
-        servers: u32,
-        clients: u32,
+        members: &dyn Fn(Option<&str>) -> Vec<ProcessId>,
+        everyone: &[ProcessId],
         end: Time,
         seed: u64,
         next_id: &mut u32,
     ) -> Vec<TimedFault> {
         let mut out = Vec::new();
-        let minority = ((servers.saturating_sub(1)) / 2).max(1);
+        let minority = |n: usize| ((n.saturating_sub(1)) / 2).max(1) as u32;
         let push = |at: Time, action: FaultAction, out: &mut Vec<TimedFault>| {
             if at < end {
                 out.push(TimedFault { at, action, source: Source::Nemesis });
@@ -260,8 +306,10 @@ impl NemesisPlan {
 
         if let Some(c) = &self.crash {
             let mut rng = Rng::new(seed, Stream::Nemesis(0));
-            let outages = Outages { every: c.every, length: c.down, at_most: c.max_down.unwrap_or(minority) };
-            for (t, node, back) in outages.draw(&mut rng, servers, end) {
+            let targets = members(c.role.as_deref());
+            let at_most = c.max_down.unwrap_or(minority(targets.len()));
+            let outages = Outages { every: c.every, length: c.down, at_most };
+            for (t, node, back) in outages.draw(&mut rng, &targets, end) {
                 push(t, FaultAction::Crash { node }, &mut out);
                 push(back, FaultAction::Restart { node }, &mut out);
             }
@@ -269,9 +317,10 @@ impl NemesisPlan {
 
         if let Some(p) = &self.pause {
             let mut rng = Rng::new(seed, Stream::Nemesis(1));
-            let outages =
-                Outages { every: p.every, length: p.duration, at_most: p.max_paused.unwrap_or(minority) };
-            for (t, node, back) in outages.draw(&mut rng, servers, end) {
+            let targets = members(p.role.as_deref());
+            let at_most = p.max_paused.unwrap_or(minority(targets.len()));
+            let outages = Outages { every: p.every, length: p.duration, at_most };
+            for (t, node, back) in outages.draw(&mut rng, &targets, end) {
                 push(t, FaultAction::Pause { node }, &mut out);
                 push(back, FaultAction::Resume { node }, &mut out);
             }
@@ -280,9 +329,11 @@ impl NemesisPlan {
         if let Some(p) = &self.partition {
             let mut rng = Rng::new(seed, Stream::Nemesis(2));
             let kinds = p.kinds.clone().unwrap_or(PartitionKind::ALL.to_vec());
+            let targets = members(p.role.as_deref());
+            let others: Vec<ProcessId> = everyone.iter().copied().filter(|x| !targets.contains(x)).collect();
             for (t, until) in episodes(&mut rng, p.every, p.duration, end) {
                 let kind = kinds[rng.index(kinds.len())];
-                let partition = Partition::random(kind.name(), servers, clients, &mut rng);
+                let partition = Partition::random_among(kind.name(), &targets, &others, &mut rng);
                 let id = *next_id;
                 *next_id += 1;
                 push(t, FaultAction::Partition { id, partition }, &mut out);
@@ -292,27 +343,45 @@ impl NemesisPlan {
 
         if let Some(c) = &self.clock {
             let mut rng = Rng::new(seed, Stream::Nemesis(3));
+            let targets = members(c.role.as_deref());
+            let max = c.max_skew.0.nanos() as i64;
+            // Each target's clock as the nemesis left it: offset at the last
+            // change, the drift since, and when. The next offset is drawn
+            // within max of the current one (no jump beyond the skew bound)
+            // and within max of the true time.
+            let mut state: Vec<(i64, i64, Time)> = vec![(0, 0, Time::ZERO); targets.len()];
             let mut t = Time::ZERO;
             loop {
                 t = t + draw(&mut rng, c.every).max(Time(1));
-                if t >= end {
+                if t >= end || targets.is_empty() {
                     break;
                 }
-                let node = rng.below(servers as u64) as u32;
-                let max = c.max_skew.0.nanos() as i64;
-                let skew_ns = rng.between(0, 2 * max as u64) as i64 - max;
+                let i = rng.index(targets.len());
+                let (offset, drift, since) = state[i];
+                let elapsed = (t - since).nanos() as i128;
+                let current = (offset as i128 + elapsed * drift as i128 / 1_000_000)
+                    .clamp(i64::MIN as i128 / 4, i64::MAX as i128 / 4) as i64;
+                let (lo, hi) = ((current - max).max(-max), (current + max).min(max));
+                // A clock that drifted far out comes back by at most max.
+                let (lo, hi) = match (lo <= hi, current > 0) {
+                    (true, _) => (lo, hi),
+                    (false, true) => (current - max, current - max),
+                    (false, false) => (current + max, current + max),
+                };
+                let skew_ns = lo + rng.between(0, (hi - lo) as u64) as i64;
                 let d = c.max_drift_ppm as i64;
                 let drift_ppm = rng.between(0, 2 * d as u64) as i64 - d;
-                push(t, FaultAction::Clock { node, skew_ns, drift_ppm }, &mut out);
+                state[i] = (skew_ns, drift_ppm, t);
+                push(t, FaultAction::Clock { node: targets[i], skew_ns, drift_ppm }, &mut out);
             }
         }
 
         if let Some(d) = &self.degrade {
             let mut rng = Rng::new(seed, Stream::Nemesis(4));
+            let servers = members(None);
             for (t, until) in episodes(&mut rng, d.every, d.duration, end) {
                 // Half the time one node's links, half the time all links.
-                let nodes =
-                    rng.chance(500_000).then(|| vec![ProcessId::server(rng.below(servers as u64) as u32)]);
+                let nodes = rng.chance(500_000).then(|| vec![servers[rng.index(servers.len())]]);
                 let id = *next_id;
                 *next_id += 1;
                 push(t, FaultAction::Degrade { id, nodes, change: d.change() }, &mut out);
@@ -325,7 +394,7 @@ impl NemesisPlan {
     }
 }
 
-/// Servers taken out (crashed or paused) for a while, at most `at_most`
+/// Processes taken out (crashed or paused) for a while, at most `at_most`
 /// at a time: one every `every`, for `length`.
 struct Outages {
     every: DurationRange,
@@ -334,9 +403,9 @@ struct Outages {
 }
 
 impl Outages {
-    /// `(start, server, back)` for each outage that starts before `end`.
-    fn draw(&self, rng: &mut Rng, servers: u32, end: Time) -> Vec<(Time, u32, Time)> {
-        let mut back_at = vec![Time::ZERO; servers as usize];
+    /// `(start, process, back)` for each outage that starts before `end`.
+    fn draw(&self, rng: &mut Rng, targets: &[ProcessId], end: Time) -> Vec<(Time, ProcessId, Time)> {
+        let mut back_at = vec![Time::ZERO; targets.len()];
         let mut out = Vec::new();
         let mut t = Time::ZERO;
         loop {
@@ -344,14 +413,14 @@ impl Outages {
             if t >= end {
                 return out;
             }
-            let available: Vec<u32> = (0..servers).filter(|&i| back_at[i as usize] <= t).collect();
-            if available.is_empty() || servers - available.len() as u32 >= self.at_most {
+            let available: Vec<usize> = (0..targets.len()).filter(|&i| back_at[i] <= t).collect();
+            if available.is_empty() || (targets.len() - available.len()) as u32 >= self.at_most {
                 continue;
             }
-            let node = available[rng.index(available.len())];
+            let i = available[rng.index(available.len())];
             let back = t + draw(rng, self.length);
-            back_at[node as usize] = back;
-            out.push((t, node, back));
+            back_at[i] = back;
+            out.push((t, targets[i], back));
         }
     }
 }
@@ -381,22 +450,57 @@ mod tests {
         NemesisPlan::defaults()
     }
 
+    fn servers(n: u32) -> impl Fn(Option<&str>) -> Vec<ProcessId> {
+        move |_| (0..n).map(ProcessId::server).collect()
+    }
+
+    fn everyone(n: u32, c: u32) -> Vec<ProcessId> {
+        (0..n).map(ProcessId::server).chain((0..c).map(ProcessId::client)).collect()
+    }
+
+    #[test]
+    fn clock_changes_never_jump_past_the_skew_bound() {
+        let p = NemesisPlan {
+            clock: Some(ClockNemesis {
+                every: ms(10, 200),
+                max_skew: Duration(Time::from_millis(500)),
+                max_drift_ppm: 100_000,
+                role: None,
+            }),
+            ..NemesisPlan::default()
+        };
+        for seed in 0..50 {
+            let sched = p.schedule(&servers(3), &everyone(3, 0), Time::from_secs(60), seed, &mut 1);
+            let mut clocks = [crate::clock::Clock::exact(); 3];
+            for f in &sched {
+                if let FaultAction::Clock { node, skew_ns, drift_ppm } = f.action {
+                    let c = &mut clocks[node.index() as usize];
+                    let before = c.wall(f.at).nanos() as i64;
+                    c.set(f.at, skew_ns, drift_ppm);
+                    let jump = (c.wall(f.at).nanos() as i64 - before).abs();
+                    assert!(jump <= 500_000_000, "seed {seed}: a jump of {jump}ns at {}", f.at);
+                    assert!(skew_ns.abs() <= 500_000_000);
+                }
+            }
+        }
+    }
+
     #[test]
     fn schedule_is_a_function_of_the_seed() {
         let mut a = 1;
         let mut b = 1;
-        let x = plan().schedule(5, 2, Time::from_secs(30), 7, &mut a);
-        let y = plan().schedule(5, 2, Time::from_secs(30), 7, &mut b);
+        let x = plan().schedule(&servers(5), &everyone(5, 2), Time::from_secs(30), 7, &mut a);
+        let y = plan().schedule(&servers(5), &everyone(5, 2), Time::from_secs(30), 7, &mut b);
         assert_eq!(x, y);
         assert!(!x.is_empty());
-        let z = plan().schedule(5, 2, Time::from_secs(30), 8, &mut 1);
+        let z = plan().schedule(&servers(5), &everyone(5, 2), Time::from_secs(30), 8, &mut 1);
         assert_ne!(x, z);
     }
 
     #[test]
     fn kinds_draw_from_their_own_streams() {
         let crashes = |p: &NemesisPlan| -> Vec<TimedFault> {
-            p.schedule(5, 0, Time::from_secs(30), 3, &mut 1)
+            p.schedule(&servers(5), &everyone(5, 0), Time::from_secs(30), 3, &mut 1)
                 .into_iter()
                 .filter(|f| matches!(f.action, FaultAction::Crash { .. }))
                 .collect()
@@ -408,10 +512,15 @@ mod tests {
     #[test]
     fn crashes_keep_a_majority_up() {
         let p = NemesisPlan {
-            crash: Some(CrashNemesis { every: ms(10, 50), down: ms(1_000, 3_000), max_down: None }),
+            crash: Some(CrashNemesis {
+                every: ms(10, 50),
+                down: ms(1_000, 3_000),
+                max_down: None,
+                role: None,
+            }),
             ..NemesisPlan::default()
         };
-        let sched = p.schedule(5, 0, Time::from_secs(60), 1, &mut 1);
+        let sched = p.schedule(&servers(5), &everyone(5, 0), Time::from_secs(60), 1, &mut 1);
         let mut down = 0i32;
         for f in &sched {
             match f.action {

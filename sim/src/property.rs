@@ -8,8 +8,9 @@
 //! - **eventually** (liveness): checked once, after the last heal plus the
 //!   scenario's `settle` time.
 //!
-//! A protocol declares its properties as a static table; its checker reports
-//! through [`Verdicts`], which ignores properties the scenario turned off.
+//! A protocol declares its properties as an enum with [`properties!`]
+//! (crate::properties); its checker reports through [`Verdicts`], which
+//! ignores properties the scenario turned off.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -78,52 +79,87 @@ pub struct Verdict {
     pub status: Status,
 }
 
-/// What the checker reports into during a run.
-#[derive(Debug)]
-pub struct Verdicts {
-    specs: &'static [PropertySpec],
-    enabled: Vec<bool>,
-    fired: Vec<bool>,
-    violation: Option<(usize, String)>,
+/// A protocol's properties: an enum made by [`properties!`](crate::properties).
+pub trait PropertySet: crate::named::NamedSet<Spec = PropertySpec> {}
+
+/// Declares a protocol's properties, each with its name, kind and what it
+/// says:
+///
+/// ```
+/// sim::properties! {
+///     pub enum Prop {
+///         Agreement = ("agreement", Always, "no two values are chosen for one slot"),
+///         LeaderElected = ("leader-elected", Eventually, "a leader exists after the heal"),
+///     }
+/// }
+/// use sim::named::NamedSet;
+/// assert_eq!(Prop::Agreement.name(), "agreement");
+/// ```
+#[macro_export]
+macro_rules! properties {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = ($prop:literal, $kind:ident, $description:literal)),+ $(,)?
+    }) => {
+        $crate::named_set! {
+            $(#[$meta])* $vis enum $name: $crate::property::PropertySpec {
+                $($(#[$vmeta])* $variant = $crate::property::PropertySpec {
+                    name: $prop,
+                    kind: $crate::property::Kind::$kind,
+                    description: $description,
+                }),+
+            }
+        }
+        impl $crate::property::PropertySet for $name {}
+    };
 }
 
-impl Verdicts {
-    pub fn new(specs: &'static [PropertySpec], enabled: &[bool]) -> Verdicts {
-        assert_eq!(specs.len(), enabled.len());
-        Verdicts { specs, enabled: enabled.to_vec(), fired: vec![false; specs.len()], violation: None }
+/// What the checker reports into during a run.
+#[derive(Debug)]
+pub struct Verdicts<Q: PropertySet> {
+    enabled: Vec<bool>,
+    fired: Vec<bool>,
+    violation: Option<(Q, String)>,
+}
+
+impl<Q: PropertySet> Verdicts<Q> {
+    /// `enabled[i]` says whether `Q::ALL[i]` is checked.
+    pub fn new(enabled: &[bool]) -> Verdicts<Q> {
+        assert_eq!(Q::ALL.len(), enabled.len());
+        Verdicts { enabled: enabled.to_vec(), fired: vec![false; Q::ALL.len()], violation: None }
     }
 
-    fn position(&self, name: &str) -> usize {
-        self.specs
-            .iter()
-            .position(|s| s.name == name)
-            .unwrap_or_else(|| panic!("the checker reported `{name}`, which its protocol does not declare"))
+    /// Every property checked.
+    pub fn all() -> Verdicts<Q> {
+        Verdicts::new(&vec![true; Q::ALL.len()])
     }
 
-    /// Whether the scenario checks `name`. A checker may skip work for
+    /// Whether the scenario checks `property`. A checker may skip work for
     /// properties that are off.
-    pub fn is_enabled(&self, name: &str) -> bool {
-        self.enabled[self.position(name)]
+    pub fn is_enabled(&self, property: Q) -> bool {
+        self.enabled[property.index()]
     }
 
     /// Reports a violation of an always or eventually property. The first
     /// one of an enabled property stands; the run stops after this step.
-    pub fn violated(&mut self, name: &str, message: impl Into<String>) {
-        let i = self.position(name);
-        if self.enabled[i] && self.violation.is_none() {
-            self.violation = Some((i, message.into()));
+    pub fn violated(&mut self, property: Q, message: impl Into<String>) {
+        if self.enabled[property.index()] && self.violation.is_none() {
+            self.violation = Some((property, message.into()));
         }
     }
 
     /// Reports that a sometimes-property's situation occurred.
     #[inline]
-    pub fn fired(&mut self, name: &str) {
-        let i = self.position(name);
-        self.fired[i] = true;
+    pub fn fired(&mut self, property: Q) {
+        self.fired[property.index()] = true;
     }
 
-    pub fn violation(&self) -> Option<(&'static PropertySpec, &str)> {
-        self.violation.as_ref().map(|(i, m)| (&self.specs[*i], m.as_str()))
+    /// Whether a sometimes-property has fired so far.
+    pub fn has_fired(&self, property: Q) -> bool {
+        self.fired[property.index()]
+    }
+
+    pub fn violation(&self) -> Option<(Q, &str)> {
+        self.violation.as_ref().map(|(q, m)| (*q, m.as_str()))
     }
 
     pub fn has_violation(&self) -> bool {
@@ -133,11 +169,12 @@ impl Verdicts {
     /// Final verdicts. `eventually_checked` says whether the run reached
     /// the point where eventually-properties are checked.
     pub fn finish(&self, always_checked: bool, eventually_checked: bool) -> Vec<Verdict> {
-        self.specs
+        Q::ALL
             .iter()
             .enumerate()
-            .map(|(i, spec)| {
-                let violated = self.violation.as_ref().is_some_and(|(v, _)| *v == i);
+            .map(|(i, q)| {
+                let spec = q.spec();
+                let violated = self.violation.as_ref().is_some_and(|(v, _)| v == q);
                 let status = if !self.enabled[i] {
                     Status::NotChecked
                 } else if violated {

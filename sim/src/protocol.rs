@@ -3,56 +3,95 @@
 //! Protocols are sans-IO state machines (after stateright and raft-rs): a
 //! server reacts to start, message and timer; a client also to the
 //! invocation of an operation. Everything they do goes through their
-//! [`Ctx`](crate::Ctx): send, set or cancel a timer, write and sync the disk,
-//! draw randomness, read their own clock, emit observations, complete an
-//! operation. They never see the network, the queue or other nodes, so the
-//! same code could run against a real transport.
+//! [`Ctx`](crate::Ctx), which records it for the engine to carry out: send,
+//! set or cancel a timer, write and sync the disk, draw randomness, read
+//! their own clocks, emit observations, complete an operation. They never
+//! see the network, the queue or other nodes, so the same code could run
+//! against a real transport, and a handler can be tested alone
+//! ([`crate::testing`]).
 //!
-//! Messages and timers are plain data (`Clone + Debug + Hash + Serialize`):
-//! they are hashed into the trace hash and written to traces.
+//! What the program knows at compile time is typed: a protocol's roles,
+//! properties and seeded bugs are enums (made by [`roles!`](crate::roles),
+//! [`properties!`](crate::properties) and [`bugs!`](crate::bugs)), its
+//! linearizability model is a type. Names typed by users are resolved to
+//! them once, when a scenario is read.
 
-use crate::engine::{Ctx, Observed, World};
+use crate::engine::{Cluster, Ctx, Observed, World};
+use crate::fault::FaultAction;
 use crate::history::{HistoryEvent, Op};
 use crate::metrics::Metric;
+use crate::named::NamedSet;
 use crate::process::ProcessId;
-use crate::property::{PropertySpec, Verdicts};
-use crate::scenario::{Diagnostic, Scenario};
+use crate::property::{PropertySet, Verdicts};
+use crate::role::RoleSet;
+use crate::scenario::{Diagnostic, Scenario, WorkloadPlan};
+use crate::time::Time;
+use crate::workload::Generator;
 use serde::Serialize;
 use std::fmt::Debug;
 use std::hash::Hash;
 
 /// What a checker is told about the run it checks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Setup {
-    pub servers: u32,
+    pub cluster: Cluster,
     pub clients: u32,
     /// When faults stop and everything heals.
-    pub settle_start: crate::Time,
-    pub duration: crate::Time,
+    pub settle_start: Time,
+    pub duration: Time,
+}
+
+impl Setup {
+    pub fn servers(&self) -> u32 {
+        self.cluster.servers()
+    }
 }
 
 /// A named mistake a protocol can be built with, to prove its checkers.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BugSpec {
     pub name: &'static str,
     /// What the mistake is and which property catches it.
     pub description: &'static str,
 }
 
-/// What `dsim list` shows of a protocol, and what a scenario is checked
-/// against.
+/// A protocol's seeded bugs: an enum made by [`bugs!`](crate::bugs), or
+/// [`Never`](crate::named::Never) for none.
+pub trait BugSet: NamedSet<Spec = BugSpec> {}
+
+/// Declares a protocol's seeded bugs:
+///
+/// ```
+/// sim::bugs! {
+///     pub enum Bug {
+///         StaleRead = ("stale-read", "reads skip the quorum (linearizable)"),
+///     }
+/// }
+/// use sim::named::NamedSet;
+/// assert_eq!(Bug::from_name("stale-read"), Some(Bug::StaleRead));
+/// ```
+#[macro_export]
+macro_rules! bugs {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = ($bug:literal, $description:literal)),+ $(,)?
+    }) => {
+        $crate::named_set! {
+            $(#[$meta])* $vis enum $name: $crate::protocol::BugSpec {
+                $($(#[$vmeta])* $variant = $crate::protocol::BugSpec { name: $bug, description: $description }),+
+            }
+        }
+        impl $crate::protocol::BugSet for $name {}
+    };
+}
+
+/// What `dsim list` shows of a protocol besides its typed sets.
 #[derive(Debug)]
 pub struct ProtocolInfo {
     pub name: &'static str,
     pub summary: &'static str,
-    pub properties: &'static [PropertySpec],
-    pub bugs: &'static [BugSpec],
-    /// Workload kinds its clients understand (empty: no clients).
+    /// Workload kinds its clients understand (empty: no clients). Built-in
+    /// kinds (`dsim list`) need no generator of the protocol's own.
     pub workloads: &'static [&'static str],
-    /// Linearizability model for its history, if it has one.
-    pub model: Option<&'static str>,
-    /// The fewest servers it runs on (the shrinker goes no lower).
-    pub min_nodes: u32,
 }
 
 /// A protocol: its data types, and how to build its nodes and checker from a
@@ -63,20 +102,52 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     type DiskKey: Ord + Clone + Debug;
     type DiskValue: Clone + Debug;
     type Observation: Debug;
-    type Server: Server<Self>;
-    type Client: Client<Self>;
+    /// A server's volatile state. Cloneable, so that a world can be forked.
+    type Server: Server<Self> + Clone;
+    /// A client's state ([`NoClient`] for a protocol without clients).
+    type Client: Client<Self> + Clone;
     type Checker: Checker<Self>;
+    /// Its kinds of node ([`Uniform`](crate::role::Uniform) when all are
+    /// alike).
+    type Role: RoleSet;
+    type Property: PropertySet;
+    /// Its seeded bugs ([`Never`](crate::named::Never) for none).
+    type Bug: BugSet;
+    /// The sequential model its client history is checked against
+    /// ([`NoModel`](crate::lin::NoModel) for none).
+    type Model: crate::lin::Model + Clone + Default + Send + Sync + 'static;
 
     fn info() -> &'static ProtocolInfo;
 
-    /// Reads the `[protocol]` table and the `bug` of a scenario. The generic
-    /// parts (bug name, properties, workload kind) are already checked.
-    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic>;
+    /// Reads the `[protocol]` table of a scenario (see
+    /// [`Scenario::protocol_params`]). The bug, properties and workload are
+    /// already resolved and checked.
+    fn configure(scenario: &Scenario, bug: Option<Self::Bug>) -> Result<Self, Diagnostic>;
+
+    /// The fewest nodes of `role` it runs on with these parameters (the
+    /// scenario is refused below it, and the shrinker goes no lower).
+    fn min_nodes(&self, _role: Self::Role) -> u32 {
+        1
+    }
 
     /// A server's volatile state, fresh: at the start and after a restart.
-    fn server(&self, id: ProcessId, servers: u32) -> Self::Server;
+    fn server(&self, id: ProcessId, cluster: &Cluster) -> Self::Server;
 
-    fn client(&self, id: ProcessId, servers: u32) -> Self::Client;
+    /// A client's state, fresh (`None`: the protocol has no clients).
+    fn client(&self, _id: ProcessId, _cluster: &Cluster) -> Option<Self::Client> {
+        None
+    }
+
+    /// The model to check the history against, if the protocol has one.
+    fn model(&self) -> Option<Self::Model> {
+        None
+    }
+
+    /// A generator of its own for a workload kind it declares (`None`: the
+    /// built-in generator of that kind).
+    fn generator(&self, _plan: &WorkloadPlan) -> Option<Box<dyn Generator>> {
+        None
+    }
 
     fn checker(&self, setup: &Setup) -> Self::Checker;
 
@@ -113,23 +184,30 @@ pub trait Client<P: Protocol> {
 /// `after_step` runs after every step and must cost the same whatever the
 /// length of the run: keep incremental state, do not rescan history.
 pub trait Checker<P: Protocol> {
-    fn on_invoke(&mut self, _invoke: &HistoryEvent, _v: &mut Verdicts) {}
-    fn on_complete(&mut self, _invoke: &HistoryEvent, _completion: &HistoryEvent, _v: &mut Verdicts) {}
+    fn on_invoke(&mut self, _invoke: &HistoryEvent, _v: &mut Verdicts<P::Property>) {}
+    fn on_complete(
+        &mut self,
+        _invoke: &HistoryEvent,
+        _completion: &HistoryEvent,
+        _v: &mut Verdicts<P::Property>,
+    ) {
+    }
     fn after_step(
         &mut self,
         world: &World<'_, P>,
         observations: &[Observed<P::Observation>],
-        v: &mut Verdicts,
+        v: &mut Verdicts<P::Property>,
     );
-    fn on_fault(&mut self, _fault: &crate::fault::FaultAction, _world: &World<'_, P>, _v: &mut Verdicts) {}
+    fn on_fault(&mut self, _fault: &FaultAction, _world: &World<'_, P>, _v: &mut Verdicts<P::Property>) {}
     /// Eventually-properties, at the end of the settle phase.
-    fn at_end(&mut self, _world: &World<'_, P>, _v: &mut Verdicts) {}
+    fn at_end(&mut self, _world: &World<'_, P>, _v: &mut Verdicts<P::Property>) {}
     fn metrics(&self, _world: &World<'_, P>) -> Vec<Metric> {
         Vec::new()
     }
 }
 
 /// The client of a protocol that has none.
+#[derive(Clone)]
 pub enum NoClient {}
 
 impl<P: Protocol> Client<P> for NoClient {
@@ -141,5 +219,36 @@ impl<P: Protocol> Client<P> for NoClient {
     }
     fn on_timer(&mut self, _: &mut Ctx<'_, P>, _: P::Timer) {
         match *self {}
+    }
+}
+
+/// Everything `dsim list` and the tools around a run know of a protocol,
+/// from its types: no run needed.
+#[derive(Clone, Debug)]
+pub struct Description {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub workloads: &'static [&'static str],
+    pub roles: &'static [crate::role::RoleSpec],
+    pub properties: &'static [crate::property::PropertySpec],
+    pub bugs: &'static [BugSpec],
+    /// The linearizability model's name, if it has one.
+    pub model: Option<&'static str>,
+}
+
+impl Description {
+    pub fn of<P: Protocol>() -> Description {
+        let info = P::info();
+        let model = P::Model::default();
+        let model = crate::lin::Model::name(&model);
+        Description {
+            name: info.name,
+            summary: info.summary,
+            workloads: info.workloads,
+            roles: <P::Role as NamedSet>::SPECS,
+            properties: <P::Property as NamedSet>::SPECS,
+            bugs: <P::Bug as NamedSet>::SPECS,
+            model: (model != crate::lin::Model::name(&crate::lin::NoModel)).then_some(model),
+        }
     }
 }

@@ -80,7 +80,9 @@ struct Shrinker<'a> {
     seed: u64,
     property: String,
     prepare: Prepare<'a>,
-    min_nodes: u32,
+    /// The fewest nodes of each role, in the scenario's order of roles
+    /// (one entry when the scenario says `nodes = N`).
+    min_nodes: Vec<u32>,
     runs: u32,
     max_runs: u32,
     table: toml::Table,
@@ -99,7 +101,7 @@ pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shru
         ));
     };
     let runner = prepare(original.clone())?;
-    let min_nodes = runner.info().min_nodes.max(1);
+    let min_nodes = min_nodes_by_scenario_role(&original, runner.as_ref());
     let first = runner.run(repro.seed, RunOptions { trace: None, faults: Some(repro.faults.clone()) });
     if first.violation.as_ref().map(|v| &v.property) != Some(&violation.property) {
         return Err(Diagnostic::file(
@@ -203,7 +205,7 @@ fn units_of(faults: &[TimedFault]) -> Vec<Unit> {
 }
 
 fn names_only(f: &FaultAction, keep: &dyn Fn(ProcessId) -> bool) -> Option<FaultAction> {
-    let node_ok = |n: u32| keep(ProcessId::server(n));
+    let node_ok = |n: ProcessId| keep(n);
     match f {
         FaultAction::Crash { node }
         | FaultAction::Restart { node }
@@ -442,19 +444,74 @@ impl Shrinker<'_> {
         progressed
     }
 
+    /// Removes nodes one at a time, from the last role back to the first,
+    /// never below a role's minimum. The last node of a role goes, and
+    /// the servers after it move down by one, faults included.
     fn fewer_nodes(&mut self) -> bool {
         let mut progressed = false;
-        while self.scenario.nodes > self.min_nodes && self.runs < self.max_runs {
-            let nodes = self.scenario.nodes - 1;
-            let mut table = self.table.clone();
-            table.insert("nodes".into(), toml::Value::Integer(nodes as i64));
-            let units = self.units_keeping(nodes, self.scenario.clients());
-            if !self.attempt_nearby(table, units) {
-                break;
+        let roles = self.scenario.roles.clone();
+        let layout: Vec<(Option<String>, u32)> = match &roles {
+            None => vec![(None, self.scenario.nodes)],
+            Some(rs) => rs.iter().map(|r| (Some(r.name.clone()), r.count)).collect(),
+        };
+        for role in (0..layout.len()).rev() {
+            loop {
+                if self.runs >= self.max_runs {
+                    return progressed;
+                }
+                let counts: Vec<u32> = match &self.scenario.roles {
+                    None => vec![self.scenario.nodes],
+                    Some(rs) => rs.iter().map(|r| r.count).collect(),
+                };
+                if counts[role] <= self.min_nodes.get(role).copied().unwrap_or(1) {
+                    break;
+                }
+                let removed: u32 = counts[..=role].iter().sum::<u32>() - 1;
+                let mut table = self.table.clone();
+                match &layout[role].0 {
+                    None => {
+                        table.insert("nodes".into(), toml::Value::Integer(counts[role] as i64 - 1));
+                    }
+                    Some(name) => {
+                        if let Some(t) = table_mut(&mut table, "nodes") {
+                            t.insert(name.clone(), toml::Value::Integer(counts[role] as i64 - 1));
+                        }
+                    }
+                }
+                let units = self.units_without_server(removed, self.scenario.clients());
+                if !self.attempt_nearby(table, units) {
+                    break;
+                }
+                progressed = true;
             }
-            progressed = true;
         }
         progressed
+    }
+
+    /// The units once server `removed` is gone: faults that named only it
+    /// are dropped, and servers after it move down by one.
+    fn units_without_server(&self, removed: u32, clients: u32) -> Vec<Unit> {
+        let keep = |p: ProcessId| if p.is_server() { p.index() != removed } else { p.index() < clients };
+        let shift = |p: ProcessId| {
+            if p.is_server() && p.index() > removed {
+                ProcessId::server(p.index() - 1)
+            } else {
+                p
+            }
+        };
+        self.units
+            .iter()
+            .filter_map(|u| {
+                let fault = TimedFault {
+                    action: names_only(&u.fault.action, &keep)?.renamed(&shift),
+                    ..u.fault.clone()
+                };
+                let undo = u.undo.clone().and_then(|d| {
+                    Some(TimedFault { action: names_only(&d.action, &keep)?.renamed(&shift), ..d })
+                });
+                Some(Unit { fault, undo })
+            })
+            .collect()
     }
 
     /// The units that only name processes that still exist.
@@ -485,5 +542,20 @@ impl Shrinker<'_> {
             }
         }
         progressed
+    }
+}
+
+/// The fewest nodes of each of the scenario's roles, in its order.
+fn min_nodes_by_scenario_role(scenario: &Scenario, runner: &dyn Runner) -> Vec<u32> {
+    let mins = runner.min_nodes();
+    match &scenario.roles {
+        None => vec![mins.first().copied().unwrap_or(1)],
+        Some(rs) => rs
+            .iter()
+            .map(|r| {
+                let i = runner.description().roles.iter().position(|s| s.name == r.name);
+                i.and_then(|i| mins.get(i).copied()).unwrap_or(1)
+            })
+            .collect(),
     }
 }

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use sim::{
-    BugSpec, Checker, Ctx, Diagnostic, Kind, NoClient, Observed, Outcome, ProcessId, PropertySpec, Protocol,
-    ProtocolInfo, RunOptions, RunResult, Scenario, Server, Time, Verdicts, World,
+    Checker, Cluster, Ctx, Diagnostic, NoClient, Observed, Outcome, ProcessId, Protocol, ProtocolInfo,
+    RunOptions, RunResult, Scenario, Server, Time, Verdicts, World,
 };
 
 /// Each server ticks every 100ms of its own clock and pings the next server.
@@ -17,6 +17,7 @@ struct Probe {
     panic_at_tick: Option<u64>,
 }
 
+#[derive(Clone)]
 struct Node {
     me: u32,
     ticks: u64,
@@ -25,9 +26,19 @@ struct Node {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Obs {
-    Booted { boots: u64, unsynced_survived: bool },
+    Booted {
+        boots: u64,
+        unsynced_survived: bool,
+    },
     Ticked,
-    Pinged { from: u32 },
+    Pinged {
+        from: u32,
+    },
+    /// The node's wall and monotonic clocks when it ticked.
+    Clocks {
+        wall: u64,
+        monotonic: u64,
+    },
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Serialize)]
@@ -35,18 +46,20 @@ enum Timer {
     Tick,
 }
 
-const PROPS: &[PropertySpec] =
-    &[PropertySpec { name: "ticks", kind: Kind::Always, description: "records everything" }];
-const BUGS: &[BugSpec] = &[];
-static INFO: ProtocolInfo = ProtocolInfo {
-    name: "probe",
-    summary: "engine probe",
-    properties: PROPS,
-    bugs: BUGS,
-    workloads: &[],
-    model: None,
-    min_nodes: 1,
-};
+sim::properties! {
+    enum Prop {
+        Ticks = ("ticks", Always, "records everything"),
+    }
+}
+
+sim::roles! {
+    enum Role {
+        Leader = ("leader", "ticks like everyone"),
+        Follower = ("follower", "ticks like everyone"),
+    }
+}
+
+static INFO: ProtocolInfo = ProtocolInfo { name: "probe", summary: "engine probe", workloads: &[] };
 
 impl Server<Probe> for Node {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Probe>) {
@@ -70,6 +83,7 @@ impl Server<Probe> for Node {
             let _ = empty[self.ticks as usize]; // an index out of bounds, as real bugs do
         }
         ctx.observe(Obs::Ticked);
+        ctx.observe(Obs::Clocks { wall: ctx.now().nanos(), monotonic: ctx.monotonic().nanos() });
         let next = (self.me + 1) % ctx.servers();
         ctx.send(ProcessId::server(next), self.ticks);
         ctx.set_timer(Timer::Tick, Time::from_millis(100));
@@ -83,17 +97,22 @@ struct Recorder {
 }
 
 impl Checker<Probe> for Recorder {
-    fn after_step(&mut self, world: &World<'_, Probe>, observations: &[Observed<Obs>], _v: &mut Verdicts) {
+    fn after_step(
+        &mut self,
+        world: &World<'_, Probe>,
+        observations: &[Observed<Obs>],
+        _v: &mut Verdicts<Prop>,
+    ) {
         for o in observations {
             self.seen.push((world.now(), o.from.index(), o.obs.clone()));
         }
     }
-    fn at_end(&mut self, _world: &World<'_, Probe>, v: &mut Verdicts) {
+    fn at_end(&mut self, _world: &World<'_, Probe>, v: &mut Verdicts<Prop>) {
         // Smuggle the record out through a violation message, the only
         // channel a checker has to the result.
         let text: Vec<String> =
             self.seen.iter().map(|(t, n, o)| format!("{}|{n}|{o:?}", t.nanos())).collect();
-        v.violated("ticks", text.join("\n"));
+        v.violated(Prop::Ticks, text.join("\n"));
     }
 }
 
@@ -106,18 +125,19 @@ impl Protocol for Probe {
     type Server = Node;
     type Client = NoClient;
     type Checker = Recorder;
+    type Role = Role;
+    type Property = Prop;
+    type Bug = sim::Never;
+    type Model = sim::lin::NoModel;
 
     fn info() -> &'static ProtocolInfo {
         &INFO
     }
-    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+    fn configure(scenario: &Scenario, _bug: Option<sim::Never>) -> Result<Self, Diagnostic> {
         scenario.protocol_params()
     }
-    fn server(&self, id: ProcessId, _servers: u32) -> Node {
+    fn server(&self, id: ProcessId, _cluster: &Cluster) -> Node {
         Node { me: id.index(), ticks: 0, probe: self.clone() }
-    }
-    fn client(&self, _id: ProcessId, _servers: u32) -> NoClient {
-        unreachable!()
     }
     fn checker(&self, _setup: &sim::Setup) -> Recorder {
         Recorder::default()
@@ -126,7 +146,7 @@ impl Protocol for Probe {
 
 fn run(extra: &str) -> RunResult {
     run_source(&format!(
-        "protocol = \"probe\"\nnodes = 3\nduration = \"3s\"\n[check]\nsettle = \"0s\"\n{extra}"
+        "protocol = \"probe\"\nduration = \"3s\"\n[nodes]\nleader = 1\nfollower = 2\n[check]\nsettle = \"0s\"\n{extra}"
     ))
 }
 
@@ -196,7 +216,7 @@ fn a_crash_loses_unsynced_writes_and_a_restart_rebuilds_from_disk() {
 #[test]
 fn keep_prefix_crashes_may_keep_unsynced_writes() {
     let survived = (0..20u64).any(|seed| {
-        let source = "protocol = \"probe\"\nnodes = 3\nduration = \"3s\"\n[disk]\non_crash = \"keep-prefix\"\n[check]\nsettle = \"0s\"\n[[fault]]\nat = \"1s\"\ncrash = 0\nfor = \"100ms\"\n";
+        let source = "protocol = \"probe\"\nnodes = { leader = 1, follower = 2 }\nduration = \"3s\"\n[disk]\non_crash = \"keep-prefix\"\n[check]\nsettle = \"0s\"\n[[fault]]\nat = \"1s\"\ncrash = 0\nfor = \"100ms\"\n";
         let runner = sim::prepare::<Probe>(Scenario::parse("p.toml", source).unwrap()).unwrap();
         let r = runner.run(seed, RunOptions::default());
         record(&r).iter().any(|(_, _, o)| o.contains("unsynced_survived: true"))
@@ -243,7 +263,7 @@ fn partitions_cut_messages_and_one_way_cuts_one_direction() {
 
 #[test]
 fn a_panicking_handler_is_a_finding_not_a_crash() {
-    let r = run_source("nodes = 3\nduration = \"3s\"\n[protocol]\nname = \"probe\"\npanic_at_tick = 7\n");
+    let r = run_source("nodes = { leader = 1, follower = 2 }\nduration = \"3s\"\n[protocol]\nname = \"probe\"\npanic_at_tick = 7\n");
     assert_eq!(r.outcome, Outcome::Violation);
     let v = r.violation.unwrap();
     assert_eq!(v.property, "no-panic");
@@ -256,7 +276,7 @@ fn a_panicking_handler_is_a_finding_not_a_crash() {
 
 #[test]
 fn a_panic_writes_a_repro_that_replays_it() {
-    let source = "nodes = 3\nduration = \"3s\"\n[protocol]\nname = \"probe\"\npanic_at_tick = 7\n";
+    let source = "nodes = { leader = 1, follower = 2 }\nduration = \"3s\"\n[protocol]\nname = \"probe\"\npanic_at_tick = 7\n";
     let scenario = Scenario::parse("probe.toml", source).unwrap();
     let runner = sim::prepare::<Probe>(scenario).unwrap();
     let first = runner.run(42, RunOptions::default());
@@ -274,4 +294,89 @@ fn a_limit_ends_the_run_with_its_reason() {
     assert_eq!(r.outcome, Outcome::Limit);
     assert_eq!(r.events, 50);
     assert!(r.limit.unwrap().contains("50 events"));
+}
+
+/// `(true time, wall, monotonic)` of each of `node`'s ticks.
+fn clocks_of(r: &RunResult, node: u32) -> Vec<(u64, i64, i64)> {
+    record(r)
+        .into_iter()
+        .filter(|(_, n, o)| *n == node && o.starts_with("Clocks"))
+        .map(|(t, _, o)| {
+            let nums: Vec<i64> = o
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect();
+            (t.nanos(), nums[0], nums[1])
+        })
+        .collect()
+}
+
+#[test]
+fn a_drift_change_alone_never_moves_the_clock() {
+    // Two seconds in, only the drift changes: the old model (drift counted
+    // from time zero) would jump the clock by 2s x 10% = 200ms.
+    let r = run("[[fault]]\nat = \"2s\"\nclock = { node = 0, drift_ppm = 100000 }\n");
+    for (t, wall, _) in clocks_of(&r, 0) {
+        let offset = wall - t as i64;
+        let since = t.saturating_sub(2_000_000_000) as i64;
+        assert!((offset - since / 10).abs() <= 1, "at {t}: offset {offset}, expected {}", since / 10);
+    }
+}
+
+#[test]
+fn skew_jumps_the_wall_clock_but_never_the_monotonic_one() {
+    let r = run("[[fault]]\nat = \"1050ms\"\nclock = { node = 0, skew = \"-500ms\" }\n");
+    let clocks = clocks_of(&r, 0);
+    assert!(clocks.windows(2).all(|w| w[1].2 > w[0].2), "monotonic: {clocks:?}");
+    let after: Vec<_> = clocks.iter().filter(|(t, _, _)| *t > 1_050_000_000).collect();
+    assert!(after.iter().all(|(t, wall, mono)| *wall == *t as i64 - 500_000_000 && *mono == *t as i64));
+    assert!(clocks.windows(2).any(|w| w[1].1 < w[0].1), "the wall clock went back once");
+}
+
+#[test]
+fn pending_timers_follow_a_drift_change() {
+    // A tick is pending at 1.05s, due at 1.1s; from 1.05s the clock runs
+    // 10% fast, so the remaining 50ms take 45.45ms of true time.
+    let r = run("[[fault]]\nat = \"1050ms\"\nclock = { node = 0, drift_ppm = 100000 }\n");
+    let ticks = ticks_of(&r, 0);
+    assert!(ticks.contains(&Time(1_095_454_545)), "{ticks:?}");
+}
+
+#[test]
+fn faults_can_name_a_role() {
+    // The leader role has one node, n0: crashing "leader" crashes it.
+    let r = run("[[fault]]\nat = \"1s\"\ncrash = \"leader\"\nfor = \"500ms\"\n");
+    assert!(!ticks_of(&r, 0).iter().any(|t| *t > Time::from_secs(1) && *t < Time::from_millis(1500)));
+    assert_eq!(ticks_of(&r, 1).len(), 29, "followers untouched");
+    // "follower" names one of the two followers, drawn from the seed.
+    let r = run("[[fault]]\nat = \"1s\"\ncrash = \"follower\"\n");
+    let crashed = (1..3).filter(|n| ticks_of(&r, *n).len() < 29).count();
+    assert_eq!(crashed, 1);
+    assert!(r.faults[0].action.processes()[0].index() > 0, "a follower, not the leader");
+}
+
+#[test]
+fn roles_are_checked_against_the_protocol() {
+    let bad = "protocol = \"probe\"\nduration = \"3s\"\n[nodes]\nleader = 1\nfolower = 2\n";
+    let e = sim::prepare::<Probe>(Scenario::parse("p.toml", bad).unwrap()).err().unwrap();
+    let text = e.to_string();
+    assert!(text.contains("no role `folower`") && text.contains("did you mean `follower`"), "{text}");
+    let bad = "protocol = \"probe\"\nduration = \"3s\"\nnodes = 3\n";
+    let e = sim::prepare::<Probe>(Scenario::parse("p.toml", bad).unwrap()).err().unwrap();
+    assert!(e.to_string().contains("several roles"), "{e}");
+}
+
+#[test]
+fn the_world_shows_every_process_clock_and_pause() {
+    // Checked through the harness: a handler sees the same clocks.
+    let probe = Probe::default();
+    let mut node = sim::testing::NodeHarness::server(&probe, ProcessId::server(0), Cluster::uniform(3));
+    let start = node.start();
+    assert!(start.synced_before_sending());
+    assert_eq!(start.timers_set().count(), 1);
+    node.advance(Time::from_millis(100));
+    let tick = node.timer(Timer::Tick);
+    assert_eq!(tick.sent().map(|(to, _)| to).collect::<Vec<_>>(), vec![ProcessId::server(1)]);
+    assert!(tick.observations().any(|o| *o == Obs::Clocks { wall: 100_000_000, monotonic: 100_000_000 }));
 }

@@ -91,7 +91,7 @@ fn measure(
 }
 
 fn run_scenario(source: &str, path: &str, seeds: std::ops::Range<u64>) -> Result<u64, CliError> {
-    let runner = protocols::prepare(Scenario::parse(path, source)?)?;
+    let runner = crate::registry().prepare(Scenario::parse(path, source)?)?;
     let mut events = 0;
     for seed in seeds {
         let r = runner.run(seed, RunOptions::default());
@@ -227,7 +227,7 @@ fn measure_sweep(bench: &SweepBench, jobs: usize, repeat: u32) -> Result<f64, Cl
     let scenario = Scenario::parse(bench.path, bench.source)?;
     let mut best = f64::INFINITY;
     for _ in 0..repeat.max(1) {
-        let explorer = sim::explore::Explorer::new(protocols::prepare(scenario.clone())?)
+        let explorer = sim::explore::Explorer::new(crate::registry().prepare(scenario.clone())?)
             .seeds(0..bench.seeds)
             .jobs(jobs)
             .out_dir(None);

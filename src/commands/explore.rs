@@ -77,7 +77,7 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         if args.swarm {
             scenario = scenario.with_swarm()?;
         }
-        runners.push(protocols::prepare(scenario)?);
+        runners.push(crate::registry().prepare(scenario)?);
     }
 
     let total_watch = Stopwatch::start();
@@ -121,7 +121,7 @@ fn runner_for(sweep: &Sweep, swarm: bool) -> Result<Box<dyn sim::Runner>, CliErr
     if swarm {
         scenario = scenario.with_swarm()?;
     }
-    Ok(protocols::prepare(scenario)?)
+    Ok(crate::registry().prepare(scenario)?)
 }
 
 /// Reruns a seed that was not deterministic with full traces, and shows the

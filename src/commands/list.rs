@@ -9,33 +9,33 @@ use sim::workload::WORKLOADS;
 
 /// The keys of a `[[fault]]` entry, with what each does.
 const SCRIPTED_FAULTS: &[(&str, &str)] = &[
-    ("crash = N", "crash node N (with `for`: restart it after)"),
-    ("restart = N", "restart node N from its disk"),
-    ("pause = N", "pause node N (with `for`: resume it after)"),
-    ("resume = N", "resume node N"),
-    ("isolate = N", "cut node N off from every process"),
+    ("crash = P", "crash process P: 3, \"n3\", \"c1\", or a role such as \"coordinator\" (with `for`: restart it after)"),
+    ("restart = P", "restart process P from its disk"),
+    ("pause = P", "pause process P (with `for`: resume it after)"),
+    ("resume = P", "resume process P"),
+    ("isolate = P", "cut process P off from every process"),
     ("partition = [[..], [..]]", "cut the network into groups; or a random shape: \"majority-minority\"..."),
     ("one_way = { from, to }", "`from` can no longer send to `to`"),
     ("bridge = { left, right, via }", "two halves that only `via` joins"),
     ("heal = true", "heal every partition"),
-    ("clock = { node, skew, drift_ppm }", "set a node's clock skew and drift"),
+    ("clock = { node, skew, drift_ppm }", "set a process's clock skew (a jump) and drift (from now on)"),
     ("degrade = { nodes, drop, duplicate, reorder, latency }", "worsen links (with `for`: restore after)"),
     ("restore = true", "restore every link"),
 ];
 
 pub fn list(json: bool) -> Result<u8, CliError> {
-    let protocols = protocols::all();
+    let protocols: Vec<sim::Description> = crate::registry().protocols().collect();
     let partitions: Vec<&str> = PartitionKind::ALL.iter().map(|k| k.name()).collect();
     if json {
         let protos: Vec<_> = protocols
             .iter()
-            .map(|e| {
-                let i = (e.info)();
+            .map(|i| {
                 json!({
                     "name": i.name,
                     "summary": i.summary,
                     "workloads": i.workloads,
                     "linearizability_model": i.model,
+                    "roles": i.roles.iter().map(|r| json!({"name": r.name, "description": r.description})).collect::<Vec<_>>(),
                     "bugs": i.bugs.iter().map(|b| json!({"name": b.name, "description": b.description})).collect::<Vec<_>>(),
                     "properties": i.properties.iter().map(|p| json!({"name": p.name, "kind": p.kind, "description": p.description})).collect::<Vec<_>>(),
                 })
@@ -54,9 +54,12 @@ pub fn list(json: bool) -> Result<u8, CliError> {
         return Ok(0);
     }
     println!("protocols:");
-    for e in &protocols {
-        let i = (e.info)();
+    for i in &protocols {
         println!("\n  {}: {}", i.name, i.summary);
+        if i.roles.len() > 1 {
+            let roles: Vec<&str> = i.roles.iter().map(|r| r.name).collect();
+            println!("    roles ([nodes] ... = N): {}", roles.join(", "));
+        }
         if !i.workloads.is_empty() {
             println!("    workloads: {}", i.workloads.join(", "));
         }
@@ -70,6 +73,9 @@ pub fn list(json: bool) -> Result<u8, CliError> {
         println!("    seeded bugs (bug = \"...\"):");
         for b in i.bugs {
             println!("      {:<24} {}", b.name, b.description);
+        }
+        if i.bugs.is_empty() {
+            println!("      (none)");
         }
     }
     println!("\nworkloads:");

@@ -30,7 +30,7 @@ pub fn rerun(repro: &Repro, trace: Option<&mut dyn TraceSink>) -> Result<RunResu
     scenario
         .check_schedule(&repro.faults)
         .map_err(|m| CliError::Usage(format!("the repro's fault schedule is invalid: {m}")))?;
-    let runner = protocols::prepare(scenario)?;
+    let runner = crate::registry().prepare(scenario)?;
     Ok(runner.run(repro.seed, RunOptions { trace, faults: Some(repro.faults.clone()) }))
 }
 

@@ -19,7 +19,7 @@ pub fn run(
     check_determinism: bool,
     history: Option<&Path>,
 ) -> Result<u8, CliError> {
-    let runner = protocols::load(path)?;
+    let runner = crate::registry().load(path)?;
     let scenario = runner.scenario();
     let seed = seed.unwrap_or(scenario.seed);
     let schedule = scenario.fault_schedule(seed);

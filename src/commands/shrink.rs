@@ -10,7 +10,7 @@ pub const MAX_RUNS: u32 = 2_000;
 
 /// Shrinks `repro` and writes the result as `<stem>-seed<N>-shrunk.json`.
 pub fn shrink_and_write(repro: &Repro, out: &Path) -> Result<(PathBuf, Shrunk), CliError> {
-    let shrunk = shrink(repro, &protocols::prepare, MAX_RUNS)?;
+    let shrunk = shrink(repro, &|s| crate::registry().prepare(s), MAX_RUNS)?;
     let name = format!("{}-seed{}-shrunk", sim::repro::file_stem(&repro.scenario.path), repro.seed);
     let path = shrunk.repro.write_new_as(out, &name).map_err(|e| {
         CliError::Usage(format!("cannot write the shrunk repro under {}: {e}", out.display()))

@@ -1,6 +1,7 @@
 //! Gossip's properties, checked incrementally: each observation costs O(1)
 //! (a bit in the value's holder set), whatever the length of the run.
 
+use super::Prop;
 use super::{Gossip, Obs, Via};
 use sim::fault::FaultAction;
 use sim::history::EventKind;
@@ -46,7 +47,7 @@ impl GossipChecker {
 }
 
 impl Checker<Gossip> for GossipChecker {
-    fn on_invoke(&mut self, invoke: &HistoryEvent, _v: &mut Verdicts) {
+    fn on_invoke(&mut self, invoke: &HistoryEvent, _v: &mut Verdicts<Prop>) {
         let Some(value) = value_of(invoke) else { return };
         if value > self.submitted.len() {
             self.submitted.resize(value, None);
@@ -57,7 +58,7 @@ impl Checker<Gossip> for GossipChecker {
         self.submitted[value - 1] = Some(Time(invoke.time_ns));
     }
 
-    fn on_complete(&mut self, _invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts) {
+    fn on_complete(&mut self, _invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
         if completion.kind == EventKind::Ok {
             if let Some(value) = value_of(completion) {
                 self.acked[value - 1] = true;
@@ -65,19 +66,24 @@ impl Checker<Gossip> for GossipChecker {
         }
     }
 
-    fn after_step(&mut self, world: &World<'_, Gossip>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+    fn after_step(
+        &mut self,
+        world: &World<'_, Gossip>,
+        observations: &[Observed<Obs>],
+        v: &mut Verdicts<Prop>,
+    ) {
         for o in observations {
             match o.obs {
                 Obs::Received { value, via } => {
                     if !self.was_submitted(value) {
                         v.violated(
-                            "validity",
+                            Prop::Validity,
                             format!("{} holds the value {value}, which no client submitted", o.from),
                         );
                         continue;
                     }
                     if via == Via::Repair {
-                        v.fired("anti-entropy-repaired");
+                        v.fired(Prop::AntiEntropyRepaired);
                     }
                     let i = value as usize - 1;
                     let node = o.from.index() as usize;
@@ -94,23 +100,23 @@ impl Checker<Gossip> for GossipChecker {
                 }
                 Obs::Recovered { values } => {
                     if values > 0 {
-                        v.fired("recovered-from-disk");
+                        v.fired(Prop::RecoveredFromDisk);
                     }
                 }
             }
         }
     }
 
-    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Gossip>, v: &mut Verdicts) {
+    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Gossip>, v: &mut Verdicts<Prop>) {
         if matches!(fault, FaultAction::Partition { .. }) && world.network().server_components() > 1 {
-            v.fired("partition-cut-graph");
+            v.fired(Prop::PartitionCutGraph);
         }
     }
 
-    fn at_end(&mut self, world: &World<'_, Gossip>, v: &mut Verdicts) {
+    fn at_end(&mut self, world: &World<'_, Gossip>, v: &mut Verdicts<Prop>) {
         for server in 0..self.servers {
             let Some(node) = world.server(server) else {
-                v.violated("convergence", format!("n{server} is down at the end of the run"));
+                v.violated(Prop::Convergence, format!("n{server} is down at the end of the run"));
                 return;
             };
             let missing: Vec<u64> = (1..=self.acked.len() as u64)
@@ -118,7 +124,7 @@ impl Checker<Gossip> for GossipChecker {
                 .collect();
             if let Some(first) = missing.first() {
                 v.violated(
-                    "convergence",
+                    Prop::Convergence,
                     format!(
                         "n{server} lacks {} acknowledged value(s) after the settle phase (first: {first}, submitted at {})",
                         missing.len(),

@@ -4,6 +4,7 @@
 use super::{Gossip, Msg, Timer};
 use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
 
+#[derive(Clone)]
 pub struct GossipClient {
     retry: Time,
     next_op: u64,

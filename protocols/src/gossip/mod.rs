@@ -41,66 +41,30 @@ pub use range_set::RangeSet;
 
 use serde::{Deserialize, Serialize};
 use sim::time::Duration;
-use sim::{BugSpec, Diagnostic, Kind, ProcessId, PropertySpec, Protocol, ProtocolInfo, Scenario, Time};
+use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Time};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bug {
-    NoAntiEntropy,
-    AckBeforeSync,
-    RangeOffByOne,
+sim::bugs! {
+    pub enum Bug {
+        NoAntiEntropy = ("no-anti-entropy", "push gossip only: values pushed into a partition are lost (convergence)"),
+        AckBeforeSync = ("ack-before-sync", "acknowledges a client before syncing the value to disk; a crash loses it (convergence)"),
+        RangeOffByOne = ("range-off-by-one", "anti-entropy sends a range end it does not hold, inventing a value (validity)"),
+    }
 }
 
-const BUGS: &[BugSpec] = &[
-    BugSpec {
-        name: "no-anti-entropy",
-        description: "push gossip only: values pushed into a partition are lost (convergence)",
-    },
-    BugSpec {
-        name: "ack-before-sync",
-        description: "acknowledges a client before syncing the value to disk; a crash loses it (convergence)",
-    },
-    BugSpec {
-        name: "range-off-by-one",
-        description: "anti-entropy sends a range end it does not hold, inventing a value (validity)",
-    },
-];
-
-const PROPERTIES: &[PropertySpec] = &[
-    PropertySpec {
-        name: "validity",
-        kind: Kind::Always,
-        description: "a server holds only values that some client submitted",
-    },
-    PropertySpec {
-        name: "convergence",
-        kind: Kind::Eventually,
-        description: "after the settle phase, every server holds every acknowledged value",
-    },
-    PropertySpec {
-        name: "partition-cut-graph",
-        kind: Kind::Sometimes,
-        description: "a partition split the servers into groups that could not talk",
-    },
-    PropertySpec {
-        name: "anti-entropy-repaired",
-        kind: Kind::Sometimes,
-        description: "a server received a value it lacked through anti-entropy",
-    },
-    PropertySpec {
-        name: "recovered-from-disk",
-        kind: Kind::Sometimes,
-        description: "a restarted server reloaded values from its disk",
-    },
-];
+sim::properties! {
+    pub enum Prop {
+        Validity = ("validity", Always, "a server holds only values that some client submitted"),
+        Convergence = ("convergence", Eventually, "after the settle phase, every server holds every acknowledged value"),
+        PartitionCutGraph = ("partition-cut-graph", Sometimes, "a partition split the servers into groups that could not talk"),
+        AntiEntropyRepaired = ("anti-entropy-repaired", Sometimes, "a server received a value it lacked through anti-entropy"),
+        RecoveredFromDisk = ("recovered-from-disk", Sometimes, "a restarted server reloaded values from its disk"),
+    }
+}
 
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "gossip",
     summary: "broadcast by epidemic push plus push-pull anti-entropy (Maelstrom's broadcast)",
-    properties: PROPERTIES,
-    bugs: BUGS,
     workloads: &["broadcast"],
-    model: None,
-    min_nodes: 2,
 };
 
 /// The `[protocol]` table of a gossip scenario.
@@ -189,27 +153,26 @@ impl Protocol for Gossip {
     type Server = GossipNode;
     type Client = GossipClient;
     type Checker = GossipChecker;
+    type Role = sim::Uniform;
+    type Property = Prop;
+    type Bug = Bug;
+    type Model = sim::lin::NoModel;
 
     fn info() -> &'static ProtocolInfo {
         &INFO
     }
 
-    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+    fn configure(scenario: &Scenario, bug: Option<Bug>) -> Result<Self, Diagnostic> {
         let params: Params = scenario.protocol_params()?;
         if params.fanout == 0 {
-            return Err(scenario.error(None, "gossip needs a fanout of at least 1"));
+            return Err(scenario.param_error("fanout", "gossip needs a fanout of at least 1"));
         }
         for (name, t) in [("push_interval", params.push_interval.0), ("anti_entropy", params.anti_entropy.0)]
         {
             if t < Time::from_millis(1) {
-                return Err(scenario.error(None, format!("gossip's {name} must be at least 1ms")));
+                return Err(scenario.param_error(name, format!("gossip's {name} must be at least 1ms")));
             }
         }
-        let bug = scenario.bug.as_deref().map(|b| match b {
-            "no-anti-entropy" => Bug::NoAntiEntropy,
-            "ack-before-sync" => Bug::AckBeforeSync,
-            _ => Bug::RangeOffByOne,
-        });
         Ok(Gossip {
             fanout: params.fanout,
             push_interval: params.push_interval.0,
@@ -219,16 +182,20 @@ impl Protocol for Gossip {
         })
     }
 
-    fn server(&self, id: ProcessId, _servers: u32) -> GossipNode {
+    fn min_nodes(&self, _role: sim::Uniform) -> u32 {
+        2
+    }
+
+    fn server(&self, id: ProcessId, _cluster: &sim::Cluster) -> GossipNode {
         GossipNode::new(id, self.clone())
     }
 
-    fn client(&self, _id: ProcessId, _servers: u32) -> GossipClient {
-        GossipClient::new(self.retry)
+    fn client(&self, _id: ProcessId, _cluster: &sim::Cluster) -> Option<GossipClient> {
+        Some(GossipClient::new(self.retry))
     }
 
     fn checker(&self, setup: &sim::Setup) -> GossipChecker {
-        GossipChecker::new(setup.servers)
+        GossipChecker::new(setup.servers())
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

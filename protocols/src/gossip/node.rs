@@ -3,6 +3,7 @@
 use super::{Bug, Gossip, Msg, Obs, RangeSet, Timer, Via, MAX_REPAIR};
 use sim::{Ctx, ProcessId, Server};
 
+#[derive(Clone)]
 pub struct GossipNode {
     me: ProcessId,
     config: Gossip,

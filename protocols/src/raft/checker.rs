@@ -3,6 +3,7 @@
 //! rescans a log or the history.
 
 use super::types::Role;
+use super::Prop;
 use super::{Obs, Raft};
 use sim::fault::FaultAction;
 use sim::history::EventKind;
@@ -35,7 +36,7 @@ pub struct RaftChecker {
 impl RaftChecker {
     pub fn new(setup: &Setup, heal: Time) -> RaftChecker {
         RaftChecker {
-            servers: setup.servers,
+            servers: setup.servers(),
             leaders: BTreeMap::new(),
             last_leader: None,
             elections: 0,
@@ -51,10 +52,10 @@ impl RaftChecker {
 
     /// `node` leads `term`, by election or (wrongly) by keeping its lead into
     /// a term it only heard of: no other server may lead that term.
-    fn claim_leadership(&mut self, term: u64, node: u32, v: &mut Verdicts) {
+    fn claim_leadership(&mut self, term: u64, node: u32, v: &mut Verdicts<Prop>) {
         match self.leaders.get(&term) {
             Some(&other) if other != node => {
-                v.violated("election-safety", format!("n{other} and n{node} both led term {term}"))
+                v.violated(Prop::ElectionSafety, format!("n{other} and n{node} both led term {term}"))
             }
             Some(_) => {}
             None => {
@@ -69,13 +70,18 @@ impl RaftChecker {
 }
 
 impl Checker<Raft> for RaftChecker {
-    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts) {
+    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
         if completion.kind == EventKind::Info && Time(invoke.time_ns) >= self.heal {
             self.stalled.push((invoke.process, invoke.op.to_string(), Time(invoke.time_ns)));
         }
     }
 
-    fn after_step(&mut self, world: &World<'_, Raft>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+    fn after_step(
+        &mut self,
+        world: &World<'_, Raft>,
+        observations: &[Observed<Obs>],
+        v: &mut Verdicts<Prop>,
+    ) {
         for o in observations {
             let node = o.from.index();
             match o.obs {
@@ -83,7 +89,7 @@ impl Checker<Raft> for RaftChecker {
                     self.elections += 1;
                     self.claim_leadership(term, node, v);
                     if self.last_leader.is_some_and(|l| l != node) {
-                        v.fired("leader-changed");
+                        v.fired(Prop::LeaderChanged);
                     }
                     self.last_leader = Some(node);
                     let earlier = self.committed.range(..term).map(|(_, &c)| c).max_by_key(|&(index, _, _)| index);
@@ -91,7 +97,7 @@ impl Checker<Raft> for RaftChecker {
                         let log = leader.log();
                         if index > log.base_index && log.hash_at(index) != Some(hash) {
                             v.violated(
-                                "leader-completeness",
+                                Prop::LeaderCompleteness,
                                 format!(
                                     "n{node} became leader of term {term} without the committed entry at index {index} (term {cterm})"
                                 ),
@@ -104,7 +110,7 @@ impl Checker<Raft> for RaftChecker {
                 Obs::TermRaised { leader: false, .. } => {}
                 Obs::Stored { index, term, hash } => match self.stored.get(&(index, term)) {
                     Some(&(h, first)) if h != hash => v.violated(
-                        "log-matching",
+                        Prop::LogMatching,
                         format!(
                             "n{node} and n{first} both hold an entry at index {index} of term {term}, after different logs"
                         ),
@@ -116,9 +122,9 @@ impl Checker<Raft> for RaftChecker {
                 },
                 Obs::Truncated { from, leader } => {
                     if leader {
-                        v.violated("leader-append-only", format!("leader n{node} truncated its log from index {from}"));
+                        v.violated(Prop::LeaderAppendOnly, format!("leader n{node} truncated its log from index {from}"));
                     } else {
-                        v.fired("conflict-truncated");
+                        v.fired(Prop::ConflictTruncated);
                     }
                 }
                 Obs::Committed { index, term, hash, in_term } => {
@@ -129,7 +135,7 @@ impl Checker<Raft> for RaftChecker {
                 }
                 Obs::Applied { index, hash } => match self.applied.get(&index) {
                     Some(&(h, first)) if h != hash => v.violated(
-                        "state-machine-safety",
+                        Prop::StateMachineSafety,
                         format!("n{node} applied a different command at index {index} than n{first}"),
                     ),
                     Some(_) => {}
@@ -139,19 +145,19 @@ impl Checker<Raft> for RaftChecker {
                 },
                 Obs::SnapshotInstalled => {
                     self.snapshots += 1;
-                    v.fired("snapshot-installed");
+                    v.fired(Prop::SnapshotInstalled);
                 }
-                Obs::Deduplicated => v.fired("retry-deduplicated"),
+                Obs::Deduplicated => v.fired(Prop::RetryDeduplicated),
                 Obs::ReadServed => {
                     if self.leaders_now(world).len() > 1 {
-                        v.fired("stale-leader-read");
+                        v.fired(Prop::StaleLeaderRead);
                     }
                 }
             }
         }
     }
 
-    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Raft>, v: &mut Verdicts) {
+    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Raft>, v: &mut Verdicts<Prop>) {
         if !matches!(fault, FaultAction::Partition { .. }) {
             return;
         }
@@ -164,17 +170,17 @@ impl Checker<Raft> for RaftChecker {
                     })
                     .count();
             if reach <= self.servers as usize / 2 {
-                v.fired("leader-isolated");
+                v.fired(Prop::LeaderIsolated);
             }
         }
     }
 
-    fn at_end(&mut self, world: &World<'_, Raft>, v: &mut Verdicts) {
+    fn at_end(&mut self, world: &World<'_, Raft>, v: &mut Verdicts<Prop>) {
         let leaders = self.leaders_now(world);
         if leaders.len() != 1 {
             let names: Vec<String> = leaders.iter().map(|l| format!("n{l}")).collect();
             v.violated(
-                "one-leader",
+                Prop::OneLeader,
                 format!(
                     "{} servers lead at the end of the settle phase ({})",
                     leaders.len(),
@@ -184,7 +190,7 @@ impl Checker<Raft> for RaftChecker {
         }
         if let Some((client, op, at)) = self.stalled.first() {
             v.violated(
-                "requests-complete",
+                Prop::RequestsComplete,
                 format!(
                     "c{client}'s {op}, invoked at {} after the cluster healed, timed out ({} such operations)",
                     at.approx(),

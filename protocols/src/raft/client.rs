@@ -10,6 +10,7 @@ use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
 /// Redirects followed at once per attempt; beyond, wait for the retry.
 const MAX_HOPS: u32 = 3;
 
+#[derive(Clone)]
 pub struct RaftClient {
     retry: Time,
     servers: u32,

@@ -72,130 +72,43 @@ pub use types::{Command, Entry, Key, KvOp, Msg, Outcome, Role, Snapshot, Stored,
 
 use serde::Deserialize;
 use sim::time::Duration;
-use sim::{
-    BugSpec, Diagnostic, Kind, ProcessId, PropertySpec, Protocol, ProtocolInfo, Scenario, Setup, Time,
-};
+use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Setup, Time};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bug {
-    VoteNotPersisted,
-    Figure8,
-    AckBeforeSync,
-    StaleRead,
-    NoConsistencyCheck,
-    NoStepDown,
-    DuplicateApply,
+sim::bugs! {
+    pub enum Bug {
+        VoteNotPersisted = ("vote-not-persisted", "a restarted server votes twice in one term (election-safety)"),
+        Figure8 = ("figure-8", "entries of earlier terms are committed by counting replicas (leader-completeness)"),
+        AckBeforeSync = ("ack-before-sync", "followers acknowledge entries before syncing them (leader-completeness)"),
+        StaleRead = ("stale-read", "the leader serves reads without confirming it leads (linearizable)"),
+        NoConsistencyCheck = ("no-consistency-check", "AppendEntries skips the consistency check (log-matching)"),
+        NoStepDown = ("no-step-down", "a leader that sees a higher term keeps leading (election-safety)"),
+        DuplicateApply = ("duplicate-apply", "retried writes are applied twice (linearizable)"),
+    }
 }
 
-const BUGS: &[(&str, Bug, &str)] = &[
-    (
-        "vote-not-persisted",
-        Bug::VoteNotPersisted,
-        "a restarted server votes twice in one term (election-safety)",
-    ),
-    (
-        "figure-8",
-        Bug::Figure8,
-        "entries of earlier terms are committed by counting replicas (state-machine-safety)",
-    ),
-    (
-        "ack-before-sync",
-        Bug::AckBeforeSync,
-        "followers acknowledge entries before syncing them (leader-completeness)",
-    ),
-    ("stale-read", Bug::StaleRead, "the leader serves reads without confirming it leads (linearizable)"),
-    (
-        "no-consistency-check",
-        Bug::NoConsistencyCheck,
-        "AppendEntries skips the consistency check (log-matching)",
-    ),
-    ("no-step-down", Bug::NoStepDown, "a leader that sees a higher term keeps leading (election-safety)"),
-    ("duplicate-apply", Bug::DuplicateApply, "retried writes are applied twice (linearizable)"),
-];
-
-static BUG_SPECS: [BugSpec; 7] = {
-    let mut specs = [BugSpec { name: "", description: "" }; 7];
-    let mut i = 0;
-    while i < 7 {
-        specs[i] = BugSpec { name: BUGS[i].0, description: BUGS[i].2 };
-        i += 1;
+sim::properties! {
+    pub enum Prop {
+        ElectionSafety = ("election-safety", Always, "at most one leader per term"),
+        LeaderAppendOnly = ("leader-append-only", Always, "a leader never truncates its log"),
+        LogMatching = ("log-matching", Always, "logs with an entry of the same index and term agree up to it"),
+        LeaderCompleteness = ("leader-completeness", Always, "a new leader holds every entry committed before it"),
+        StateMachineSafety = ("state-machine-safety", Always, "no two servers apply different commands at one index"),
+        OneLeader = ("one-leader", Eventually, "after the settle phase, exactly one server leads"),
+        RequestsComplete = ("requests-complete", Eventually, "operations invoked once the cluster healed complete instead of timing out"),
+        LeaderChanged = ("leader-changed", Sometimes, "a different server became leader"),
+        ConflictTruncated = ("conflict-truncated", Sometimes, "a follower truncated conflicting entries"),
+        SnapshotInstalled = ("snapshot-installed", Sometimes, "a follower installed a snapshot"),
+        RetryDeduplicated = ("retry-deduplicated", Sometimes, "a retried command was answered from its session"),
+        LeaderIsolated = ("leader-isolated", Sometimes, "a partition cut the leader off from a majority"),
+        StaleLeaderRead = ("stale-leader-read", Sometimes, "a read was served while a stale leader still thought it led"),
     }
-    specs
-};
-
-const PROPERTIES: &[PropertySpec] = &[
-    PropertySpec { name: "election-safety", kind: Kind::Always, description: "at most one leader per term" },
-    PropertySpec {
-        name: "leader-append-only",
-        kind: Kind::Always,
-        description: "a leader never truncates its log",
-    },
-    PropertySpec {
-        name: "log-matching",
-        kind: Kind::Always,
-        description: "logs with an entry of the same index and term agree up to it",
-    },
-    PropertySpec {
-        name: "leader-completeness",
-        kind: Kind::Always,
-        description: "a new leader holds every entry committed before it",
-    },
-    PropertySpec {
-        name: "state-machine-safety",
-        kind: Kind::Always,
-        description: "no two servers apply different commands at one index",
-    },
-    PropertySpec {
-        name: "one-leader",
-        kind: Kind::Eventually,
-        description: "after the settle phase, exactly one server leads",
-    },
-    PropertySpec {
-        name: "requests-complete",
-        kind: Kind::Eventually,
-        description: "operations invoked once the cluster healed complete instead of timing out",
-    },
-    PropertySpec {
-        name: "leader-changed",
-        kind: Kind::Sometimes,
-        description: "a different server became leader",
-    },
-    PropertySpec {
-        name: "conflict-truncated",
-        kind: Kind::Sometimes,
-        description: "a follower truncated conflicting entries",
-    },
-    PropertySpec {
-        name: "snapshot-installed",
-        kind: Kind::Sometimes,
-        description: "a follower installed a snapshot",
-    },
-    PropertySpec {
-        name: "retry-deduplicated",
-        kind: Kind::Sometimes,
-        description: "a retried command was answered from its session",
-    },
-    PropertySpec {
-        name: "leader-isolated",
-        kind: Kind::Sometimes,
-        description: "a partition cut the leader off from a majority",
-    },
-    PropertySpec {
-        name: "stale-leader-read",
-        kind: Kind::Sometimes,
-        description: "a read was served while a stale leader still thought it led",
-    },
-];
+}
 
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "raft",
     summary:
         "Raft with PreVote, CheckQuorum, pipelining, snapshots and ReadIndex: a linearizable key-value store",
-    properties: PROPERTIES,
-    bugs: &BUG_SPECS,
     workloads: &["kv"],
-    model: Some("kv"),
-    min_nodes: 1,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -313,28 +226,34 @@ impl Protocol for Raft {
     type Server = RaftNode;
     type Client = RaftClient;
     type Checker = RaftChecker;
+    type Role = sim::Uniform;
+    type Property = Prop;
+    type Bug = Bug;
+    type Model = sim::lin::Kv;
 
     fn info() -> &'static ProtocolInfo {
         &INFO
     }
 
-    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+    fn configure(scenario: &Scenario, bug: Option<Bug>) -> Result<Self, Diagnostic> {
         let p: Params = scenario.protocol_params()?;
         let (min, max) = (p.election_timeout[0].0, p.election_timeout[1].0);
         if min > max || min == Time::ZERO {
-            return Err(scenario.error(None, "raft's election_timeout is [min, max] with 0 < min <= max"));
+            return Err(scenario.param_error(
+                "election_timeout",
+                "raft's election_timeout is [min, max] with 0 < min <= max",
+            ));
         }
         if p.heartbeat.0 == Time::ZERO || p.heartbeat.0 >= min {
-            return Err(scenario.error(None, "raft's heartbeat must be shorter than the election timeout"));
+            return Err(scenario
+                .param_error("heartbeat", "raft's heartbeat must be shorter than the election timeout"));
         }
-        if p.max_batch == 0 || p.max_inflight == 0 {
-            return Err(scenario.error(None, "raft's max_batch and max_inflight must be at least 1"));
+        if p.max_batch == 0 {
+            return Err(scenario.param_error("max_batch", "raft's max_batch must be at least 1"));
         }
-        let bug = scenario
-            .bug
-            .as_deref()
-            .and_then(|b| BUGS.iter().find(|(n, _, _)| *n == b))
-            .map(|(_, bug, _)| *bug);
+        if p.max_inflight == 0 {
+            return Err(scenario.param_error("max_inflight", "raft's max_inflight must be at least 1"));
+        }
         Ok(Raft {
             election_timeout: (min, max),
             heartbeat: p.heartbeat.0,
@@ -349,12 +268,16 @@ impl Protocol for Raft {
         })
     }
 
-    fn server(&self, id: ProcessId, servers: u32) -> RaftNode {
-        RaftNode::new(id, servers, self.clone())
+    fn server(&self, id: ProcessId, cluster: &sim::Cluster) -> RaftNode {
+        RaftNode::new(id, cluster.servers(), self.clone())
     }
 
-    fn client(&self, _id: ProcessId, servers: u32) -> RaftClient {
-        RaftClient::new(self.retry, servers)
+    fn client(&self, _id: ProcessId, cluster: &sim::Cluster) -> Option<RaftClient> {
+        Some(RaftClient::new(self.retry, cluster.servers()))
+    }
+
+    fn model(&self) -> Option<sim::lin::Kv> {
+        Some(sim::lin::Kv)
     }
 
     fn checker(&self, setup: &Setup) -> RaftChecker {

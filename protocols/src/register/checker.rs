@@ -1,5 +1,6 @@
 //! The register's own properties (linearizability is the engine's).
 
+use super::Prop;
 use super::{Obs, Register};
 use sim::{Checker, Observed, Verdicts, World};
 
@@ -14,18 +15,23 @@ impl RegisterChecker {
 }
 
 impl Checker<Register> for RegisterChecker {
-    fn after_step(&mut self, _world: &World<'_, Register>, observations: &[Observed<Obs>], v: &mut Verdicts) {
+    fn after_step(
+        &mut self,
+        _world: &World<'_, Register>,
+        observations: &[Observed<Obs>],
+        v: &mut Verdicts<Prop>,
+    ) {
         for o in observations {
             match o.obs {
-                Obs::Deduplicated => v.fired("retry-deduplicated"),
-                Obs::Recovered => v.fired("primary-recovered"),
+                Obs::Deduplicated => v.fired(Prop::RetryDeduplicated),
+                Obs::Recovered => v.fired(Prop::PrimaryRecovered),
             }
         }
     }
 
-    fn at_end(&mut self, world: &World<'_, Register>, v: &mut Verdicts) {
+    fn at_end(&mut self, world: &World<'_, Register>, v: &mut Verdicts<Prop>) {
         let Some(primary) = world.server(0) else {
-            v.violated("backups-converge", "the primary is down at the end of the run");
+            v.violated(Prop::BackupsConverge, "the primary is down at the end of the run");
             return;
         };
         for i in 1..self.servers {
@@ -33,7 +39,7 @@ impl Checker<Register> for RegisterChecker {
                 Some(b) if b.version() == primary.version() && b.value() == primary.value() => {}
                 Some(b) => {
                     v.violated(
-                        "backups-converge",
+                        Prop::BackupsConverge,
                         format!(
                             "n{i} holds {:?} (version {}) but the primary holds {:?} (version {})",
                             b.value(),
@@ -45,7 +51,7 @@ impl Checker<Register> for RegisterChecker {
                     return;
                 }
                 None => {
-                    v.violated("backups-converge", format!("n{i} is down at the end of the run"));
+                    v.violated(Prop::BackupsConverge, format!("n{i} is down at the end of the run"));
                     return;
                 }
             }

@@ -4,6 +4,7 @@
 use super::{Msg, RegOp, Register, Reply, Timer};
 use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
 
+#[derive(Clone)]
 pub struct RegisterClient {
     retry: Time,
     seq: u64,

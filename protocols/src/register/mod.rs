@@ -43,53 +43,28 @@ pub use node::RegisterNode;
 
 use serde::{Deserialize, Serialize};
 use sim::time::Duration;
-use sim::{BugSpec, Diagnostic, Kind, ProcessId, PropertySpec, Protocol, ProtocolInfo, Scenario, Time};
+use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Time};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bug {
-    StaleRead,
-    NoDedup,
-    AckBeforeSync,
+sim::bugs! {
+    pub enum Bug {
+        StaleRead = ("stale-read", "backups answer reads from a copy that may lag (linearizable)"),
+        NoDedup = ("no-dedup", "retried requests are applied again; a retried cas reports fail though it took effect (linearizable)"),
+        AckBeforeSync = ("ack-before-sync", "the primary replies before syncing; a crash loses an acknowledged write (linearizable)"),
+    }
 }
 
-const BUGS: &[BugSpec] = &[
-    BugSpec { name: "stale-read", description: "backups answer reads from a copy that may lag (linearizable)" },
-    BugSpec {
-        name: "no-dedup",
-        description: "retried requests are applied again; a retried cas reports fail though it took effect (linearizable)",
-    },
-    BugSpec {
-        name: "ack-before-sync",
-        description: "the primary replies before syncing; a crash loses an acknowledged write (linearizable)",
-    },
-];
-
-const PROPERTIES: &[PropertySpec] = &[
-    PropertySpec {
-        name: "backups-converge",
-        kind: Kind::Eventually,
-        description: "after the settle phase every backup holds the primary's value",
-    },
-    PropertySpec {
-        name: "retry-deduplicated",
-        kind: Kind::Sometimes,
-        description: "a retried request was answered from the session table",
-    },
-    PropertySpec {
-        name: "primary-recovered",
-        kind: Kind::Sometimes,
-        description: "the primary restarted and reloaded a value from disk",
-    },
-];
+sim::properties! {
+    pub enum Prop {
+        BackupsConverge = ("backups-converge", Eventually, "after the settle phase every backup holds the primary's value"),
+        RetryDeduplicated = ("retry-deduplicated", Sometimes, "a retried request was answered from the session table"),
+        PrimaryRecovered = ("primary-recovered", Sometimes, "the primary restarted and reloaded a value from disk"),
+    }
+}
 
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "register",
     summary: "a primary-backup compare-and-set register with client sessions",
-    properties: PROPERTIES,
-    bugs: BUGS,
     workloads: &["register", "cas-register"],
-    model: Some("cas-register"),
-    min_nodes: 1,
 };
 
 #[derive(Deserialize)]
@@ -180,18 +155,17 @@ impl Protocol for Register {
     type Server = RegisterNode;
     type Client = RegisterClient;
     type Checker = RegisterChecker;
+    type Role = sim::Uniform;
+    type Property = Prop;
+    type Bug = Bug;
+    type Model = sim::lin::CasRegister;
 
     fn info() -> &'static ProtocolInfo {
         &INFO
     }
 
-    fn configure(scenario: &Scenario) -> Result<Self, Diagnostic> {
+    fn configure(scenario: &Scenario, bug: Option<Bug>) -> Result<Self, Diagnostic> {
         let params: Params = scenario.protocol_params()?;
-        let bug = scenario.bug.as_deref().map(|b| match b {
-            "stale-read" => Bug::StaleRead,
-            "no-dedup" => Bug::NoDedup,
-            _ => Bug::AckBeforeSync,
-        });
         Ok(Register {
             heartbeat: params.heartbeat.0,
             retry: scenario.workload.as_ref().map_or(Time::from_millis(100), |w| w.retry),
@@ -199,16 +173,20 @@ impl Protocol for Register {
         })
     }
 
-    fn server(&self, id: ProcessId, _servers: u32) -> RegisterNode {
+    fn server(&self, id: ProcessId, _cluster: &sim::Cluster) -> RegisterNode {
         RegisterNode::new(id, self.clone())
     }
 
-    fn client(&self, _id: ProcessId, _servers: u32) -> RegisterClient {
-        RegisterClient::new(self.retry)
+    fn client(&self, _id: ProcessId, _cluster: &sim::Cluster) -> Option<RegisterClient> {
+        Some(RegisterClient::new(self.retry))
+    }
+
+    fn model(&self) -> Option<sim::lin::CasRegister> {
+        Some(sim::lin::CasRegister)
     }
 
     fn checker(&self, setup: &sim::Setup) -> RegisterChecker {
-        RegisterChecker::new(setup.servers)
+        RegisterChecker::new(setup.servers())
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

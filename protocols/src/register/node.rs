@@ -4,6 +4,7 @@ use super::{Bug, Key, Msg, Obs, RegOp, Register, Reply, Stored, Timer};
 use sim::{Ctx, ProcessId, Server};
 use std::collections::BTreeMap;
 
+#[derive(Clone)]
 pub struct RegisterNode {
     me: ProcessId,
     config: Register,
@@ -74,7 +75,7 @@ impl RegisterNode {
             self.version += 1;
         }
         self.sessions.insert(client, (seq, reply));
-        let disk = ctx.disk();
+        let mut disk = ctx.disk();
         disk.put(Key::Value, Stored::Value { version: self.version, value: self.value });
         disk.put(Key::Session(client), Stored::Session { seq, reply });
         Some(reply)

@@ -414,7 +414,7 @@ impl<'a> Explorer<'a> {
     }
 
     fn run_seeds(&self) -> Vec<SeedOutcome> {
-        let specs = self.runner.info().properties;
+        let specs = self.runner.description().properties;
         let total = self.seeds.count(self.shard);
         let next = AtomicU64::new(0);
         let halt = AtomicBool::new(false);
@@ -481,8 +481,8 @@ impl<'a> Explorer<'a> {
 
     fn summarise(&self, outcomes: Vec<SeedOutcome>) -> Sweep {
         let scenario = self.runner.scenario();
-        let specs = self.runner.info().properties;
-        let enabled = scenario.enabled_properties(specs);
+        let specs = self.runner.description().properties;
+        let enabled = self.runner.enabled_properties();
         let mut findings: Vec<Finding> = Vec::new();
         let mut limited = Limited::default();
         let mut nondeterministic = Vec::new();

@@ -8,20 +8,20 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// A register holding an integer, `nil` at first: `read`, `write(v)`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Register;
 
 /// A register with `cas([expected, new])`, which takes effect only when the
 /// register holds `expected` (a `cas` that did not is a `fail` in the
 /// history and left out).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct CasRegister;
 
 /// One key of a key-value store (the checker splits histories by key):
 /// `get`, `put(v)` (the value becomes `[v]`), `append(v)` (adds `v` to the
 /// list), `cas([expected, new])` on the last element. A key never written
 /// reads as `nil` or `[]`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Kv;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -85,9 +85,32 @@ impl Partition {
     /// Draws a partition of the given kind over `servers` servers; clients
     /// join a random side where the shape has sides.
     pub fn random(kind: &str, servers: u32, clients: u32, rng: &mut Rng) -> Partition {
-        let mut p = Partition::draw(kind, servers, clients, rng);
+        let members: Vec<ProcessId> = (0..servers).map(ProcessId::server).collect();
+        let others: Vec<ProcessId> = (0..clients).map(ProcessId::client).collect();
+        Partition::random_among(kind, &members, &others, rng)
+    }
+
+    /// A shape drawn over `members` (the nodes of one role: "a majority of
+    /// the acceptors"); each of `others` joins a random side.
+    pub fn random_among(kind: &str, members: &[ProcessId], others: &[ProcessId], rng: &mut Rng) -> Partition {
+        let mut p = Partition::draw(kind, members.to_vec(), others, rng);
         p.sort_groups();
         p
+    }
+
+    /// The same partition with every process renamed by `f`.
+    pub fn renamed(self, f: &dyn Fn(ProcessId) -> ProcessId) -> Partition {
+        let all = |ps: Vec<ProcessId>| ps.into_iter().map(f).collect::<Vec<_>>();
+        match self {
+            Partition::Groups { groups } => {
+                Partition::Groups { groups: groups.into_iter().map(all).collect() }
+            }
+            Partition::OneWay { from, to } => Partition::OneWay { from: all(from), to: all(to) },
+            Partition::Bridge { left, right, bridge } => {
+                Partition::Bridge { left: all(left), right: all(right), bridge: f(bridge) }
+            }
+            Partition::Isolate { node } => Partition::Isolate { node: f(node) },
+        }
     }
 
     fn sort_groups(&mut self) {
@@ -105,13 +128,13 @@ impl Partition {
         }
     }
 
-    fn draw(kind: &str, servers: u32, clients: u32, rng: &mut Rng) -> Partition {
-        let mut nodes: Vec<ProcessId> = (0..servers).map(ProcessId::server).collect();
+    fn draw(kind: &str, mut nodes: Vec<ProcessId>, others: &[ProcessId], rng: &mut Rng) -> Partition {
+        let servers = nodes.len() as u32;
         rng.shuffle(&mut nodes);
         let place_clients = |groups: &mut [Vec<ProcessId>], rng: &mut Rng| {
-            for c in 0..clients {
+            for &p in others {
                 let g = rng.index(groups.len());
-                groups[g].push(ProcessId::client(c));
+                groups[g].push(p);
             }
         };
         match kind {
@@ -140,7 +163,13 @@ impl Partition {
             "one-way" => {
                 let minority = rng.between(1, ((servers - 1) / 2).max(1) as u64) as usize;
                 let to = nodes.split_off(minority);
-                Partition::OneWay { from: nodes, to }
+                let mut groups = vec![nodes, to];
+                if others.iter().any(|p| p.is_server()) {
+                    place_clients(&mut groups, rng);
+                }
+                let to = groups.pop().unwrap_or_default();
+                let from = groups.pop().unwrap_or_default();
+                Partition::OneWay { from, to }
             }
             other => panic!("unknown random partition kind `{other}`"),
         }

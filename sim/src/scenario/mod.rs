@@ -27,11 +27,9 @@ use crate::fault::{FaultAction, Source, TimedFault};
 use crate::nemesis::{NemesisPlan, PartitionKind};
 use crate::network::{LinkOverride, LinkParams, NetworkPlan, Partition, Topology};
 use crate::process::ProcessId;
-use crate::property::PropertySpec;
-use crate::protocol::ProtocolInfo;
 use crate::rng::{Rng, Stream};
 use crate::time::Time;
-use raw::{PartitionSpec, RawFault, RawScenario, FAULT_ACTIONS};
+use raw::{NodesSpec, PartitionSpec, RawFault, RawScenario, TargetSpec, FAULT_ACTIONS};
 use serde::de::DeserializeOwned;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
@@ -78,18 +76,41 @@ pub struct ScriptedFault {
     pub what: Scripted,
 }
 
+/// The process a scripted fault strikes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Process(ProcessId),
+    /// One of a role's processes, drawn from the seed when the schedule is
+    /// made.
+    AnyOf {
+        role: String,
+        members: Vec<ProcessId>,
+    },
+}
+
+impl Target {
+    fn pick(&self, rng: &mut Rng) -> ProcessId {
+        match self {
+            Target::Process(p) => *p,
+            Target::AnyOf { members, .. } => members[rng.index(members.len())],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scripted {
-    Crash(u32),
-    Restart(u32),
-    Pause(u32),
-    Resume(u32),
+    Crash(Target),
+    Restart(Target),
+    Pause(Target),
+    Resume(Target),
     Partition(Partition),
+    /// Cuts one process (drawn from the seed for a role) off from everyone.
+    Isolate(Target),
     /// A shape drawn from the seed when the schedule is made.
     RandomPartition(PartitionKind),
     HealAll,
     Clock {
-        node: u32,
+        node: Target,
         skew_ns: i64,
         drift_ppm: i64,
     },
@@ -100,14 +121,24 @@ pub enum Scripted {
     RestoreAll,
 }
 
-/// Where things are in the file, for errors found by the protocol layer.
+/// Where things are in the file, for errors found once the protocol is
+/// known.
 #[derive(Clone, Debug, Default)]
-struct Spans {
-    protocol: Option<Range<usize>>,
-    bug: Option<Range<usize>>,
-    properties: Vec<Range<usize>>,
-    workload_kind: Option<Range<usize>>,
-    linearizable: Option<Range<usize>>,
+pub struct Spans {
+    pub protocol: Option<Range<usize>>,
+    pub nodes: Option<Range<usize>>,
+    pub bug: Option<Range<usize>>,
+    pub properties: Vec<Range<usize>>,
+    pub workload_kind: Option<Range<usize>>,
+    pub linearizable: Option<Range<usize>>,
+}
+
+/// How many nodes of one role a scenario runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleCount {
+    pub name: String,
+    pub count: u32,
+    pub span: Range<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -118,7 +149,11 @@ pub struct Scenario {
     pub description: Option<String>,
     pub protocol: String,
     pub bug: Option<String>,
+    /// Every server, whatever its role.
     pub nodes: u32,
+    /// `[nodes]` by role, in the file's order (which numbers the servers:
+    /// the first role's nodes come first); `None` for `nodes = N`.
+    pub roles: Option<Vec<RoleCount>>,
     pub duration: Time,
     /// The settle phase's length: faults stop and heal at `duration - settle`;
     /// eventually-properties are checked at `duration`.
@@ -134,7 +169,7 @@ pub struct Scenario {
     pub linearizable: bool,
     pub limits: Limits,
     pub crash_mode: CrashMode,
-    spans: Spans,
+    pub spans: Spans,
 }
 
 const MAX_NODES: u32 = 10_000;
@@ -167,7 +202,39 @@ impl Scenario {
         let raw = RawScenario::deserialize_from(root).map_err(toml_err)?;
         let span_at = |keys: &[&str]| span_of(lookup.get_ref(), keys).or(Some(whole.clone()));
 
-        let nodes = *raw.nodes.get_ref();
+        let (nodes, roles) = match raw.nodes.get_ref() {
+            NodesSpec::Count(n) => (*n, None),
+            NodesSpec::Roles(rs) => {
+                if rs.is_empty() {
+                    return Err(err(
+                        Some(raw.nodes.span()),
+                        "[nodes] lists no role; say how many nodes of each, such as participant = 3".into(),
+                    ));
+                }
+                let mut roles: Vec<RoleCount> = Vec::new();
+                for (name, count) in rs {
+                    if *count.get_ref() == 0 {
+                        return Err(err(
+                            Some(count.span()),
+                            "a role needs at least one node, not 0".to_string(),
+                        ));
+                    }
+                    if name.get_ref() == "client" {
+                        return Err(err(
+                            Some(name.span()),
+                            "clients are set by [workload] clients, not [nodes]".into(),
+                        ));
+                    }
+                    roles.push(RoleCount {
+                        name: name.get_ref().clone(),
+                        count: *count.get_ref(),
+                        span: name.span(),
+                    });
+                }
+                let total = roles.iter().map(|r| r.count as u64).sum::<u64>();
+                (u32::try_from(total).unwrap_or(u32::MAX), Some(roles))
+            }
+        };
         if nodes == 0 || nodes > MAX_NODES {
             return Err(err(
                 Some(raw.nodes.span()),
@@ -235,8 +302,33 @@ impl Scenario {
                 ))
             }
         };
-        let check_node = |n: &Spanned<u32>| -> Result<u32, Diagnostic> {
-            check_process(&Spanned::new(n.span(), ProcessId::server(*n.get_ref()))).map(|p| p.index())
+        let check_target = |t: &Spanned<TargetSpec>| -> Result<Target, Diagnostic> {
+            match t.get_ref() {
+                TargetSpec::Process(p) => check_process(&Spanned::new(t.span(), *p)).map(Target::Process),
+                TargetSpec::Role(name) => {
+                    let members = role_members(roles.as_deref(), nodes, clients, name);
+                    match members {
+                        Some(m) if !m.is_empty() => Ok(if m.len() == 1 {
+                            Target::Process(m[0])
+                        } else {
+                            Target::AnyOf { role: name.clone(), members: m }
+                        }),
+                        Some(_) => Err(err(
+                            Some(t.span()),
+                            format!("the role `{name}` has no process in this scenario"),
+                        )),
+                        None => {
+                            let mut known: Vec<String> = match &roles {
+                                Some(rs) => rs.iter().map(|r| r.name.clone()).collect(),
+                                None => vec!["server".to_string()],
+                            };
+                            known.push("client".into());
+                            Err(err(Some(t.span()), format!("`{name}` is neither a process nor a role of this scenario"))
+                                .with_help(format!("name a node index such as 3, a process such as \"n3\" or \"c1\", or a role: {}", known.join(", "))))
+                        }
+                    }
+                }
+            }
         };
         let mut links = Vec::new();
         for link in &raw.network.link {
@@ -314,7 +406,15 @@ impl Scenario {
         // Scripted faults.
         let mut faults = Vec::new();
         for f in &raw.fault {
-            faults.push(scripted_fault(f, nodes, duration, settle_start, &err, &check_node, &check_process)?);
+            faults.push(scripted_fault(
+                f,
+                nodes,
+                duration,
+                settle_start,
+                &err,
+                &check_target,
+                &check_process,
+            )?);
         }
 
         // Nemesis.
@@ -367,6 +467,29 @@ impl Scenario {
         if let Some(d) = &nemesis.degrade {
             too_fast(&d.every, "degrade")?;
         }
+        for (kind, role) in nemesis.roles() {
+            match role_members(roles.as_deref(), nodes, clients, role) {
+                Some(m) if !m.is_empty() => {}
+                Some(_) => {
+                    return Err(err(
+                        span_at(&["nemesis", kind, "role"]),
+                        format!("the role `{role}` has no process in this scenario"),
+                    ))
+                }
+                None => {
+                    let mut known: Vec<String> = match &roles {
+                        Some(rs) => rs.iter().map(|r| r.name.clone()).collect(),
+                        None => vec!["server".to_string()],
+                    };
+                    known.push("client".into());
+                    return Err(err(
+                        span_at(&["nemesis", kind, "role"]),
+                        format!("this scenario has no role `{role}`"),
+                    )
+                    .with_help(format!("its roles are: {}", known.join(", "))));
+                }
+            }
+        }
 
         // Checks and limits.
         let properties =
@@ -394,6 +517,7 @@ impl Scenario {
 
         let spans = Spans {
             protocol: Some(protocol_span),
+            nodes: Some(raw.nodes.span()),
             bug: raw.bug.as_ref().map(|b| b.span()),
             properties: raw
                 .check
@@ -416,6 +540,7 @@ impl Scenario {
             protocol,
             bug: raw.bug.map(|b| b.into_inner()),
             nodes,
+            roles,
             duration,
             settle,
             seed: raw.seed.unwrap_or(0),
@@ -439,53 +564,6 @@ impl Scenario {
     /// An error at `span` of this scenario's file.
     pub fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(&self.path, &self.source, span, message)
-    }
-
-    /// Checks what only the protocol can judge: its bugs, properties,
-    /// workloads and linearizability model.
-    pub fn validate_for(&self, info: &ProtocolInfo) -> Result<(), Diagnostic> {
-        if let Some(bug) = &self.bug {
-            if !info.bugs.iter().any(|b| b.name == bug) {
-                let known: Vec<&str> = info.bugs.iter().map(|b| b.name).collect();
-                return Err(self
-                    .error(self.spans.bug.clone(), format!("{} has no seeded bug `{bug}`", info.name))
-                    .with_help(format!("its bugs are: {}", known.join(", "))));
-            }
-        }
-        if let Some(props) = &self.properties {
-            for (name, span) in props.iter().zip(&self.spans.properties) {
-                let known =
-                    info.properties.iter().any(|p| p.name == name) || name == crate::property::NO_PANIC.name;
-                if !known {
-                    let names: Vec<&str> = info.properties.iter().map(|p| p.name).collect();
-                    return Err(self
-                        .error(Some(span.clone()), format!("{} has no property `{name}`", info.name))
-                        .with_help(format!("its properties are: {}", names.join(", "))));
-                }
-            }
-        }
-        if let Some(w) = &self.workload {
-            if !info.workloads.iter().any(|k| *k == w.kind) {
-                let help = if info.workloads.is_empty() {
-                    format!("{} has no clients: remove the [workload] table", info.name)
-                } else {
-                    format!("its workloads are: {}", info.workloads.join(", "))
-                };
-                return Err(self
-                    .error(
-                        self.spans.workload_kind.clone(),
-                        format!("{} does not support the workload `{}`", info.name, w.kind),
-                    )
-                    .with_help(help));
-            }
-        }
-        if self.linearizable && info.model.is_none() {
-            return Err(self.error(
-                self.spans.linearizable.clone(),
-                format!("{} has no linearizability model: its operations are not reads and writes of a register or map", info.name),
-            ));
-        }
-        Ok(())
     }
 
     /// An error about the protocol's name.
@@ -512,12 +590,18 @@ impl Scenario {
         }
     }
 
-    /// Which of `specs` this scenario checks.
-    pub fn enabled_properties(&self, specs: &[PropertySpec]) -> Vec<bool> {
-        match &self.properties {
-            None => vec![true; specs.len()],
-            Some(names) => specs.iter().map(|s| names.iter().any(|n| n == s.name)).collect(),
-        }
+    /// An error about the protocol's parameter `key`, pointing at it in
+    /// the `[protocol]` table (or at the table, or the protocol's name, when
+    /// the key is not written).
+    pub fn param_error(&self, key: &str, message: impl Into<String>) -> Diagnostic {
+        let span = DeTable::parse(&self.source).ok().and_then(|root| {
+            let protocol = root.get_ref().get("protocol")?;
+            match protocol.get_ref() {
+                DeValue::Table(t) => Some(t.get(key).map_or(protocol.span(), |v| v.span())),
+                _ => Some(protocol.span()),
+            }
+        });
+        self.error(span.or(self.spans.protocol.clone()), message)
     }
 
     pub fn clients(&self) -> u32 {
@@ -539,37 +623,30 @@ impl Scenario {
                 next_id += 1;
                 next_id - 1
             };
-            let (action, undo) = match &f.what {
-                Scripted::Crash(node) => {
-                    (FaultAction::Crash { node: *node }, Some(FaultAction::Restart { node: *node }))
-                }
-                Scripted::Restart(node) => (FaultAction::Restart { node: *node }, None),
-                Scripted::Pause(node) => {
-                    (FaultAction::Pause { node: *node }, Some(FaultAction::Resume { node: *node }))
-                }
-                Scripted::Resume(node) => (FaultAction::Resume { node: *node }, None),
-                Scripted::Partition(p) => {
-                    let id = id();
-                    (FaultAction::Partition { id, partition: p.clone() }, Some(FaultAction::Heal { id }))
-                }
+            let action = match &f.what {
+                Scripted::Crash(t) => FaultAction::Crash { node: t.pick(&mut rng) },
+                Scripted::Restart(t) => FaultAction::Restart { node: t.pick(&mut rng) },
+                Scripted::Pause(t) => FaultAction::Pause { node: t.pick(&mut rng) },
+                Scripted::Resume(t) => FaultAction::Resume { node: t.pick(&mut rng) },
+                Scripted::Partition(p) => FaultAction::Partition { id: id(), partition: p.clone() },
+                Scripted::Isolate(t) => FaultAction::Partition {
+                    id: id(),
+                    partition: Partition::Isolate { node: t.pick(&mut rng) },
+                },
                 Scripted::RandomPartition(kind) => {
-                    let id = id();
                     let partition = Partition::random(kind.name(), self.nodes, clients, &mut rng);
-                    (FaultAction::Partition { id, partition }, Some(FaultAction::Heal { id }))
+                    FaultAction::Partition { id: id(), partition }
                 }
-                Scripted::HealAll => (FaultAction::HealAll, None),
+                Scripted::HealAll => FaultAction::HealAll,
                 Scripted::Clock { node, skew_ns, drift_ppm } => {
-                    (FaultAction::Clock { node: *node, skew_ns: *skew_ns, drift_ppm: *drift_ppm }, None)
+                    FaultAction::Clock { node: node.pick(&mut rng), skew_ns: *skew_ns, drift_ppm: *drift_ppm }
                 }
                 Scripted::Degrade { nodes, change } => {
-                    let id = id();
-                    (
-                        FaultAction::Degrade { id, nodes: nodes.clone(), change: *change },
-                        Some(FaultAction::Restore { id }),
-                    )
+                    FaultAction::Degrade { id: id(), nodes: nodes.clone(), change: *change }
                 }
-                Scripted::RestoreAll => (FaultAction::RestoreAll, None),
+                Scripted::RestoreAll => FaultAction::RestoreAll,
             };
+            let undo = action.undo();
             out.push(TimedFault { at: f.at, action, source });
             if let (Some(d), Some(undo)) = (f.duration, undo) {
                 let at = f.at + d;
@@ -579,7 +656,13 @@ impl Scenario {
             }
         }
         let plan = self.nemesis.for_seed(seed);
-        out.extend(plan.schedule(self.nodes, clients, settle_start, seed, &mut next_id));
+        let members = |role: Option<&str>| match role {
+            None => (0..self.nodes).map(ProcessId::server).collect(),
+            Some(r) => self.members(r).unwrap_or_default(),
+        };
+        let everyone: Vec<ProcessId> =
+            (0..self.nodes).map(ProcessId::server).chain((0..clients).map(ProcessId::client)).collect();
+        out.extend(plan.schedule(&members, &everyone, settle_start, seed, &mut next_id));
         out.push(TimedFault { at: settle_start, action: FaultAction::Settle, source: Source::Settle });
         out.sort_by_key(|f| f.at);
         out
@@ -590,16 +673,7 @@ impl Scenario {
         let clients = self.clients();
         let ok = |p: ProcessId| if p.is_server() { p.index() < self.nodes } else { p.index() < clients };
         for f in faults {
-            let procs: Vec<ProcessId> = match &f.action {
-                FaultAction::Crash { node }
-                | FaultAction::Restart { node }
-                | FaultAction::Pause { node }
-                | FaultAction::Resume { node }
-                | FaultAction::Clock { node, .. } => vec![ProcessId::server(*node)],
-                FaultAction::Partition { partition, .. } => partition.processes(),
-                FaultAction::Degrade { nodes, .. } => nodes.clone().unwrap_or_default(),
-                _ => vec![],
-            };
+            let procs = f.action.processes();
             if let Some(p) = procs.into_iter().find(|p| !ok(*p)) {
                 return Err(format!(
                     "the fault `{}` at {} names {p}, which this scenario does not have",
@@ -665,7 +739,7 @@ fn scripted_fault(
     duration: Time,
     settle_start: Time,
     err: &dyn Fn(Option<Range<usize>>, String) -> Diagnostic,
-    check_node: &dyn Fn(&Spanned<u32>) -> Result<u32, Diagnostic>,
+    check_target: &dyn Fn(&Spanned<TargetSpec>) -> Result<Target, Diagnostic>,
     check_process: &dyn Fn(&Spanned<ProcessId>) -> Result<ProcessId, Diagnostic>,
 ) -> Result<ScriptedFault, Diagnostic> {
     let raw = f.get_ref();
@@ -719,15 +793,15 @@ fn scripted_fault(
         ps.iter().map(check_process).collect()
     };
     let (what, undoable) = if let Some(n) = &raw.crash {
-        (Scripted::Crash(check_node(n)?), true)
+        (Scripted::Crash(check_target(n)?), true)
     } else if let Some(n) = &raw.restart {
-        (Scripted::Restart(check_node(n)?), false)
+        (Scripted::Restart(check_target(n)?), false)
     } else if let Some(n) = &raw.pause {
-        (Scripted::Pause(check_node(n)?), true)
+        (Scripted::Pause(check_target(n)?), true)
     } else if let Some(n) = &raw.resume {
-        (Scripted::Resume(check_node(n)?), false)
+        (Scripted::Resume(check_target(n)?), false)
     } else if let Some(n) = &raw.isolate {
-        (Scripted::Partition(Partition::Isolate { node: ProcessId::server(check_node(n)?) }), true)
+        (Scripted::Isolate(check_target(n)?), true)
     } else if let Some(p) = &raw.partition {
         match p.get_ref() {
             PartitionSpec::Random(kind) => (Scripted::RandomPartition(*kind), true),
@@ -770,7 +844,7 @@ fn scripted_fault(
         (Scripted::HealAll, false)
     } else if let Some(c) = &raw.clock {
         let c = c.get_ref();
-        let node = check_node(&c.node)?;
+        let node = check_target(&c.node)?;
         let drift_ppm = c.drift_ppm.as_ref().map_or(Ok(0), |d| {
             if d.get_ref().abs() > crate::clock::MAX_DRIFT_PPM {
                 Err(err(
@@ -812,4 +886,34 @@ fn scripted_fault(
         None => None,
     };
     Ok(ScriptedFault { at, duration: duration_of, what })
+}
+
+/// The processes of a role: a role of `[nodes]`, `server` when the
+/// scenario has one kind of node, or `client`. `None`: no such role.
+fn role_members(roles: Option<&[RoleCount]>, nodes: u32, clients: u32, name: &str) -> Option<Vec<ProcessId>> {
+    if name == "client" {
+        return Some((0..clients).map(ProcessId::client).collect());
+    }
+    match roles {
+        None if name == "server" => Some((0..nodes).map(ProcessId::server).collect()),
+        None => None,
+        Some(rs) => {
+            let mut first = 0;
+            for r in rs {
+                if r.name == name {
+                    return Some((first..first + r.count).map(ProcessId::server).collect());
+                }
+                first += r.count;
+            }
+            None
+        }
+    }
+}
+
+impl Scenario {
+    /// The processes of role `name` (a role of `[nodes]`, `server`, or
+    /// `client`), or `None` if the scenario has no such role.
+    pub fn members(&self, name: &str) -> Option<Vec<ProcessId>> {
+        role_members(self.roles.as_deref(), self.nodes, self.clients(), name)
+    }
 }

@@ -27,7 +27,7 @@ pub(super) struct RawScenario {
     pub name: Option<String>,
     pub description: Option<String>,
     pub bug: Option<Spanned<String>>,
-    pub nodes: Spanned<u32>,
+    pub nodes: Spanned<NodesSpec>,
     pub duration: Spanned<Duration>,
     pub seed: Option<u64>,
     #[serde(default)]
@@ -87,11 +87,11 @@ pub(super) struct RawFault {
     pub at: Spanned<Duration>,
     #[serde(rename = "for")]
     pub duration: Option<Spanned<Duration>>,
-    pub crash: Option<Spanned<u32>>,
-    pub restart: Option<Spanned<u32>>,
-    pub pause: Option<Spanned<u32>>,
-    pub resume: Option<Spanned<u32>>,
-    pub isolate: Option<Spanned<u32>>,
+    pub crash: Option<Spanned<TargetSpec>>,
+    pub restart: Option<Spanned<TargetSpec>>,
+    pub pause: Option<Spanned<TargetSpec>>,
+    pub resume: Option<Spanned<TargetSpec>>,
+    pub isolate: Option<Spanned<TargetSpec>>,
     pub partition: Option<Spanned<PartitionSpec>>,
     pub one_way: Option<Spanned<RawOneWay>>,
     pub bridge: Option<Spanned<RawBridge>>,
@@ -135,7 +135,7 @@ pub(super) struct RawBridge {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawClock {
-    pub node: Spanned<u32>,
+    pub node: Spanned<TargetSpec>,
     pub skew: Option<SignedDuration>,
     pub drift_ppm: Option<Spanned<i64>>,
 }
@@ -320,6 +320,83 @@ impl<'de> Deserialize<'de> for Rate {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Rate, E> {
                 parse_rate(v).map(Rate).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `nodes = 5`, or a table of nodes by role:
+/// `[nodes] coordinator = 1, participant = 4`.
+pub(super) enum NodesSpec {
+    Count(u32),
+    /// `(role, count)` in the order the file lists them.
+    Roles(Vec<(Spanned<String>, Spanned<u32>)>),
+}
+
+impl<'de> Deserialize<'de> for NodesSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NodesSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of nodes, or a table of nodes by role such as { coordinator = 1, participant = 4 }")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NodesSpec, E> {
+                u32::try_from(v)
+                    .map(NodesSpec::Count)
+                    .map_err(|_| E::custom(format!("{v} is not a number of nodes")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NodesSpec, E> {
+                u32::try_from(v)
+                    .map(NodesSpec::Count)
+                    .map_err(|_| E::custom(format!("{v} is not a number of nodes")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodesSpec, A::Error> {
+                let mut roles: Vec<(Spanned<String>, Spanned<u32>)> = Vec::new();
+                while let Some(role) = map.next_key::<Spanned<String>>()? {
+                    let count = map.next_value::<Spanned<u32>>()?;
+                    roles.push((role, count));
+                }
+                // Servers are numbered role after role as the file lists them.
+                roles.sort_by_key(|(r, _)| r.span().start);
+                Ok(NodesSpec::Roles(roles))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A process a fault strikes: `3`, `"n3"`, `"c1"`, or a role (`"coordinator"`,
+/// `"client"`): one of its processes, drawn from the seed.
+pub(super) enum TargetSpec {
+    Process(ProcessId),
+    Role(String),
+}
+
+impl<'de> Deserialize<'de> for TargetSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = TargetSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a node index such as 3, a process such as \"n3\" or \"c1\", or a role such as \"coordinator\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TargetSpec, E> {
+                u32::try_from(v)
+                    .ok()
+                    .filter(|i| *i < 1 << 31)
+                    .map(|i| TargetSpec::Process(ProcessId::server(i)))
+                    .ok_or_else(|| E::custom(format!("node index {v} is negative or too large")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TargetSpec, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TargetSpec, E> {
+                Ok(match ProcessId::parse(v) {
+                    Some(p) => TargetSpec::Process(p),
+                    None => TargetSpec::Role(v.to_string()),
+                })
             }
         }
         d.deserialize_any(V)

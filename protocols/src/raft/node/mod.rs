@@ -22,6 +22,7 @@ mod leader;
 mod requests;
 
 /// A read waiting for the leader to confirm it still leads.
+#[derive(Clone)]
 struct PendingRead {
     client: ProcessId,
     seq: u64,
@@ -49,6 +50,7 @@ struct Progress {
     matched_at_tick: u64,
 }
 
+#[derive(Clone)]
 pub struct RaftNode {
     me: u32,
     n: u32,

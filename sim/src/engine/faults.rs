@@ -1,0 +1,150 @@
+//! Faults as they strike: crashes, restarts, pauses and clock changes of
+//! any process (servers and clients alike), partitions and degraded links.
+
+use super::{json, stable_hash, tag, world_view, Event, Simulation, World};
+use crate::fault::FaultAction;
+use crate::history::Completion;
+use crate::process::ProcessId;
+use crate::protocol::{Checker, Protocol};
+
+impl<P: Protocol> Simulation<'_, '_, P> {
+    pub(super) fn apply_fault(&mut self, index: usize) {
+        let action = self.faults[index].action.clone();
+        self.hash.add([self.now.nanos(), tag::FAULT, index as u64, stable_hash(&action)]);
+        self.begin_line("fault", None, None, None, || (action.to_string(), json(&action)));
+        match &action {
+            FaultAction::Crash { node } => self.crash(*node),
+            FaultAction::Restart { node } => self.restart(*node),
+            FaultAction::Pause { node } => self.pause(*node),
+            FaultAction::Resume { node } => self.resume(*node),
+            FaultAction::Partition { id, partition } => self.net.cut(*id, partition),
+            FaultAction::Heal { id } => {
+                self.net.heal(*id);
+            }
+            FaultAction::HealAll => self.net.heal_all(),
+            FaultAction::Clock { node, skew_ns, drift_ppm } => self.set_clock(*node, *skew_ns, *drift_ppm),
+            FaultAction::Degrade { id, nodes, change } => self.net.degrade(*id, nodes.clone(), *change),
+            FaultAction::Restore { id } => self.net.restore(*id),
+            FaultAction::RestoreAll => self.net.restore_all(),
+            FaultAction::Settle => {
+                self.net.heal_all();
+                self.net.restore_all();
+                let everyone = (0..self.servers.len() as u32)
+                    .map(ProcessId::server)
+                    .chain((0..self.clients.len() as u32).map(ProcessId::client));
+                for p in everyone.collect::<Vec<_>>() {
+                    self.resume(p);
+                    self.restart(p);
+                }
+            }
+        }
+        self.checker.on_fault(&action, &world_view!(self), &mut self.verdicts);
+    }
+
+    fn exists(&self, p: ProcessId) -> bool {
+        if p.is_server() {
+            (p.index() as usize) < self.servers.len()
+        } else {
+            (p.index() as usize) < self.clients.len()
+        }
+    }
+
+    fn crash(&mut self, p: ProcessId) {
+        if !self.exists(p) {
+            return;
+        }
+        if p.is_server() {
+            let proc = &mut self.servers[p.index() as usize];
+            if proc.state.take().is_some() {
+                proc.disk.crash(self.crash_mode, &mut self.crash_rng);
+                proc.timers.clear();
+                proc.deferred.clear();
+                proc.paused_since = None;
+            }
+        } else {
+            let proc = &mut self.clients[p.index() as usize];
+            if proc.state.take().is_some() {
+                proc.timers.clear();
+                proc.deferred.clear();
+                proc.paused_since = None;
+                // The operation in progress ends with the process: its
+                // outcome is unknown, as Jepsen records a crashed client.
+                if let Some(invoke) = self.client_ops[p.index() as usize].pending.take() {
+                    self.finish_op(p.index(), invoke, Completion::Info);
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self, p: ProcessId) {
+        if self.exists(p) && !self.is_up(p) {
+            self.start(p);
+            if p.is_client() {
+                self.schedule_next_invoke(p.index());
+            }
+        }
+    }
+
+    fn pause(&mut self, p: ProcessId) {
+        if !self.exists(p) || !self.is_up(p) {
+            return;
+        }
+        let now = self.now;
+        let proc_paused = if p.is_server() {
+            &mut self.servers[p.index() as usize].paused_since
+        } else {
+            &mut self.clients[p.index() as usize].paused_since
+        };
+        proc_paused.get_or_insert(now);
+    }
+
+    /// Resumes a paused process: what waited for it is delivered now, in
+    /// the order it arrived.
+    pub(super) fn resume(&mut self, p: ProcessId) {
+        if !self.exists(p) {
+            return;
+        }
+        let (paused, deferred) = if p.is_server() {
+            let proc = &mut self.servers[p.index() as usize];
+            (proc.paused_since.take(), std::mem::take(&mut proc.deferred))
+        } else {
+            let proc = &mut self.clients[p.index() as usize];
+            (proc.paused_since.take(), std::mem::take(&mut proc.deferred))
+        };
+        if paused.is_some() {
+            for event in deferred {
+                self.queue.push(self.now, event);
+            }
+        }
+    }
+
+    /// Sets a process's clock. Its pending timers keep the monotonic
+    /// deadline they were set for; the part still to run runs at the new
+    /// rate, so each is rescheduled when the drift changes.
+    fn set_clock(&mut self, p: ProcessId, skew_ns: i64, drift_ppm: i64) {
+        if !self.exists(p) {
+            return;
+        }
+        let now = self.now;
+        let (clock, timers) = if p.is_server() {
+            let proc = &mut self.servers[p.index() as usize];
+            (&mut proc.clock, &mut proc.timers)
+        } else {
+            let proc = &mut self.clients[p.index() as usize];
+            (&mut proc.clock, &mut proc.timers)
+        };
+        let old_drift = clock.drift_ppm();
+        clock.set(now, skew_ns, drift_ppm);
+        if old_drift == drift_ppm {
+            return;
+        }
+        let mono = clock.monotonic(now);
+        for pending in timers.iter_mut() {
+            let id = self.next_timer;
+            self.next_timer += 1;
+            pending.id = id;
+            let at = now + clock.real_delay(pending.due.saturating_sub(mono));
+            self.queue.push(at, Event::Timer { owner: p, id });
+        }
+    }
+}
