@@ -179,6 +179,11 @@ impl Cluster {
         self.roles.get(server as usize).map_or(0, |r| *r as usize)
     }
 
+    /// The role of server `id` among the protocol's roles `R`.
+    pub fn role<R: crate::role::RoleSet>(&self, id: ProcessId) -> R {
+        crate::role::role_at::<R>(self.role_index(id.index()))
+    }
+
     /// The servers of role `index`.
     pub fn members_of(&self, index: usize) -> impl Iterator<Item = ProcessId> + '_ {
         self.role_ranges.get(index).cloned().unwrap_or(0..0).map(ProcessId::server)
@@ -237,8 +242,9 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     }
 
     /// The servers of `role`, in order.
-    pub fn members(&self, role: P::Role) -> impl Iterator<Item = ProcessId> + '_ {
-        self.cluster.members_of(crate::named::NamedSet::index(role))
+    pub fn members(&self, role: P::Role) -> impl Iterator<Item = ProcessId> + 'a {
+        let cluster: &'a Cluster = self.cluster;
+        cluster.members_of(crate::named::NamedSet::index(role))
     }
 
     /// The servers this process has a direct link to.
