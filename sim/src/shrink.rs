@@ -20,7 +20,7 @@ use crate::process::ProcessId;
 use crate::repro::Repro;
 use crate::result::RunResult;
 use crate::runner::Runner;
-use crate::scenario::{table_mut, Diagnostic, Scenario};
+use crate::scenario::{Diagnostic, Scenario};
 use crate::time::Time;
 use crate::RunOptions;
 use serde::Serialize;
@@ -85,7 +85,6 @@ struct Shrinker<'a> {
     min_nodes: Vec<u32>,
     runs: u32,
     max_runs: u32,
-    table: toml::Table,
     units: Vec<Unit>,
     best: RunResult,
     scenario: Scenario,
@@ -110,9 +109,9 @@ pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shru
         ));
     }
     let before = Size::of(&original, &first);
-    let mut table = original.table()?;
-    table.remove("fault");
-    table.remove("nemesis");
+    let mut draft = original.clone();
+    draft.faults.clear();
+    draft.nemesis = Default::default();
     let header = format!("{}# dsim: shrunk from a failing run of seed {}\n", original.header(), repro.seed);
     let mut s = Shrinker {
         path: repro.scenario.path.clone(),
@@ -123,7 +122,6 @@ pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shru
         min_nodes,
         runs: 1,
         max_runs,
-        table: table.clone(),
         units: units_of(&repro.faults),
         best: first,
         scenario: original,
@@ -131,7 +129,7 @@ pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shru
     // The same run without the scripted faults and nemesis in the scenario:
     // the explicit schedule already holds them.
     let units = s.units.clone();
-    if !s.attempt(table, units) {
+    if !s.attempt(draft, units) {
         return Err(Diagnostic::file(
             &s.path,
             "the failure does not survive rewriting the scenario; cannot shrink it",
@@ -254,13 +252,14 @@ fn names_only(f: &FaultAction, keep: &dyn Fn(ProcessId) -> bool) -> Option<Fault
 }
 
 impl Shrinker<'_> {
-    /// Runs a candidate; keeps it if it still violates the property.
-    fn attempt(&mut self, table: toml::Table, units: Vec<Unit>) -> bool {
+    /// Runs a candidate (a scenario edited from the current one, written
+    /// out and read again); keeps it if it still violates the property.
+    fn attempt(&mut self, candidate: Scenario, units: Vec<Unit>) -> bool {
         if self.runs >= self.max_runs {
             return false;
         }
         self.runs += 1;
-        let Ok(scenario) = Scenario::from_table(&self.path, &self.header, &table) else { return false };
+        let Ok(scenario) = candidate.rewritten(&self.header) else { return false };
         let settle_start = scenario.settle_start();
         let mut faults: Vec<TimedFault> = units
             .iter()
@@ -279,7 +278,6 @@ impl Shrinker<'_> {
         let (new, old) = (Size::of(&scenario, &result), Size::of(&self.scenario, &self.best));
         let no_bigger = (new.faults, new.events) <= (old.faults, old.events);
         if no_bigger && result.violation.as_ref().is_some_and(|v| v.property == self.property) {
-            self.table = table;
             self.units = units;
             self.best = result;
             self.scenario = scenario;
@@ -293,22 +291,22 @@ impl Shrinker<'_> {
     /// with the faults moved earlier (to i/16 of their times): a smaller
     /// system changes timing, and a crash that mattered at 7.8s may matter
     /// again at 1s.
-    fn attempt_retimed(&mut self, table: toml::Table, units: Vec<Unit>) -> bool {
-        if self.attempt(table.clone(), units.clone()) {
+    fn attempt_retimed(&mut self, candidate: Scenario, units: Vec<Unit>) -> bool {
+        if self.attempt(candidate.clone(), units.clone()) {
             return true;
         }
-        !units.is_empty() && (1..RETIME_STEPS).any(|i| self.attempt(table.clone(), retimed(&units, i)))
+        !units.is_empty() && (1..RETIME_STEPS).any(|i| self.attempt(candidate.clone(), retimed(&units, i)))
     }
 
     /// Like `attempt_retimed`, then with the next few seeds.
-    fn attempt_nearby(&mut self, table: toml::Table, units: Vec<Unit>) -> bool {
-        if self.attempt_retimed(table.clone(), units.clone()) {
+    fn attempt_nearby(&mut self, candidate: Scenario, units: Vec<Unit>) -> bool {
+        if self.attempt_retimed(candidate.clone(), units.clone()) {
             return true;
         }
         let seed = self.seed;
         for other in seed.wrapping_add(1)..=seed.wrapping_add(NEARBY_SEEDS) {
             self.seed = other;
-            if self.attempt_retimed(table.clone(), units.clone()) {
+            if self.attempt_retimed(candidate.clone(), units.clone()) {
                 return true;
             }
         }
@@ -321,13 +319,13 @@ impl Shrinker<'_> {
         if self.units.is_empty() {
             return false;
         }
-        (1..RETIME_STEPS).any(|i| self.attempt(self.table.clone(), retimed(&self.units, i)))
+        (1..RETIME_STEPS).any(|i| self.attempt(self.scenario.clone(), retimed(&self.units, i)))
     }
 
     /// Delta debugging over fault units: drop all, then halves, quarters...
     fn drop_faults(&mut self) -> bool {
         let mut progressed = false;
-        if !self.units.is_empty() && self.attempt(self.table.clone(), Vec::new()) {
+        if !self.units.is_empty() && self.attempt(self.scenario.clone(), Vec::new()) {
             return true;
         }
         let mut chunks = 2;
@@ -338,7 +336,7 @@ impl Shrinker<'_> {
             for start in (0..len).step_by(size) {
                 let mut units = self.units.clone();
                 units.drain(start..(start + size).min(len));
-                if self.attempt(self.table.clone(), units) {
+                if self.attempt(self.scenario.clone(), units) {
                     removed = true;
                     progressed = true;
                     chunks = (chunks - 1).max(2);
@@ -369,7 +367,7 @@ impl Shrinker<'_> {
                 if let Some(u) = units[i].undo.as_mut() {
                     u.at = start + Time(gap.nanos() / 2);
                 }
-                if !self.attempt(self.table.clone(), units) {
+                if !self.attempt(self.scenario.clone(), units) {
                     break;
                 }
                 progressed = true;
@@ -398,14 +396,12 @@ impl Shrinker<'_> {
         candidates.sort();
         candidates.dedup();
         for d in candidates {
-            let mut table = self.table.clone();
-            table.insert("duration".into(), toml::Value::String(d.to_string()));
+            let mut candidate = self.scenario.clone();
+            candidate.duration = d;
             // Keep the settle phase as it was: shortening it could make a
             // correct system look stuck.
-            if let Some(check) = table_mut(&mut table, "check") {
-                check.insert("settle".into(), toml::Value::String(settle.to_string()));
-            }
-            if self.attempt(table, self.units.clone()) {
+            candidate.settle = settle;
+            if self.attempt(candidate, self.units.clone()) {
                 return true;
             }
         }
@@ -418,25 +414,22 @@ impl Shrinker<'_> {
         let mut targets = vec![1, workload.clients / 2];
         targets.retain(|c| *c >= 1 && *c < workload.clients);
         for clients in targets {
-            let mut table = self.table.clone();
-            if let Some(w) = table_mut(&mut table, "workload") {
-                w.insert("clients".into(), toml::Value::Integer(clients as i64));
+            let mut candidate = self.scenario.clone();
+            if let Some(w) = &mut candidate.workload {
+                w.clients = clients;
             }
             let units = self.units_keeping(self.scenario.nodes, clients);
-            if self.attempt_nearby(table, units) {
+            if self.attempt_nearby(candidate, units) {
                 progressed = true;
                 break;
             }
         }
         // Fewer operations: half the rate, while it still fails.
         for _ in 0..4 {
-            let Some(w) = &self.scenario.workload else { break };
-            let per_second = 1e9 / (w.interval.nanos() as f64 * 2.0);
-            let mut table = self.table.clone();
-            if let Some(t) = table_mut(&mut table, "workload") {
-                t.insert("rate".into(), toml::Value::String(format!("{per_second:.3}/s")));
-            }
-            if !self.attempt(table, self.units.clone()) {
+            let mut candidate = self.scenario.clone();
+            let Some(w) = &mut candidate.workload else { break };
+            w.interval = w.interval * 2;
+            if !self.attempt(candidate, self.units.clone()) {
                 break;
             }
             progressed = true;
@@ -449,12 +442,8 @@ impl Shrinker<'_> {
     /// the servers after it move down by one, faults included.
     fn fewer_nodes(&mut self) -> bool {
         let mut progressed = false;
-        let roles = self.scenario.roles.clone();
-        let layout: Vec<(Option<String>, u32)> = match &roles {
-            None => vec![(None, self.scenario.nodes)],
-            Some(rs) => rs.iter().map(|r| (Some(r.name.clone()), r.count)).collect(),
-        };
-        for role in (0..layout.len()).rev() {
+        let roles = self.scenario.roles.as_ref().map_or(1, |rs| rs.len());
+        for role in (0..roles).rev() {
             loop {
                 if self.runs >= self.max_runs {
                     return progressed;
@@ -467,19 +456,13 @@ impl Shrinker<'_> {
                     break;
                 }
                 let removed: u32 = counts[..=role].iter().sum::<u32>() - 1;
-                let mut table = self.table.clone();
-                match &layout[role].0 {
-                    None => {
-                        table.insert("nodes".into(), toml::Value::Integer(counts[role] as i64 - 1));
-                    }
-                    Some(name) => {
-                        if let Some(t) = table_mut(&mut table, "nodes") {
-                            t.insert(name.clone(), toml::Value::Integer(counts[role] as i64 - 1));
-                        }
-                    }
+                let mut candidate = self.scenario.clone();
+                candidate.nodes -= 1;
+                if let Some(r) = candidate.roles.as_mut().and_then(|rs| rs.get_mut(role)) {
+                    r.count -= 1;
                 }
                 let units = self.units_without_server(removed, self.scenario.clients());
-                if !self.attempt_nearby(table, units) {
+                if !self.attempt_nearby(candidate, units) {
                     break;
                 }
                 progressed = true;
@@ -530,14 +513,24 @@ impl Shrinker<'_> {
             .collect()
     }
 
+    /// The network's settings back to their defaults, one at a time.
     fn simpler_network(&mut self) -> bool {
+        use crate::network::{LinkParams, Topology};
+        let simpler: [fn(&mut crate::network::NetworkPlan); 6] = [
+            |n| n.default.drop_ppm = 0,
+            |n| n.default.duplicate_ppm = 0,
+            |n| n.default.reorder_ppm = 0,
+            |n| n.links.clear(),
+            |n| n.default.latency = LinkParams::default().latency,
+            |n| n.topology = Topology::Full,
+        ];
         let mut progressed = false;
-        for key in ["drop", "duplicate", "reorder", "link", "latency", "topology"] {
-            let mut table = self.table.clone();
-            let Some(net) = table.get_mut("network").and_then(|n| n.as_table_mut()) else {
-                return progressed;
-            };
-            if net.remove(key).is_some() && self.attempt_retimed(table, self.units.clone()) {
+        for simplify in simpler {
+            let mut candidate = self.scenario.clone();
+            simplify(&mut candidate.network);
+            if candidate.network != self.scenario.network
+                && self.attempt_retimed(candidate, self.units.clone())
+            {
                 progressed = true;
             }
         }

@@ -140,9 +140,24 @@ enum LatencyTable {
     Exponential { mean: crate::time::Duration, min: Option<crate::time::Duration> },
 }
 
+/// Written the way it is read: `"5ms"`, or a table with its `dist`.
 impl Serialize for LatencySpec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        use serde::ser::SerializeMap;
+        let entries: Vec<(&str, String)> = match self.0 {
+            Latency::Constant { value } => return s.collect_str(&value),
+            Latency::Uniform { min, max } => {
+                vec![("dist", "uniform".into()), ("min", min.to_string()), ("max", max.to_string())]
+            }
+            Latency::Exponential { min, mean } => {
+                vec![("dist", "exponential".into()), ("min", min.to_string()), ("mean", mean.to_string())]
+            }
+        };
+        let mut map = s.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            map.serialize_entry(k, &v)?;
+        }
+        map.end()
     }
 }
 

@@ -18,9 +18,9 @@
 mod diag;
 mod edit;
 mod raw;
+mod write;
 
 pub use diag::{Diagnostic, Location};
-pub use edit::table_mut;
 
 use crate::disk::CrashMode;
 use crate::fault::{FaultAction, Source, TimedFault};
@@ -148,6 +148,9 @@ pub struct Scenario {
     pub name: String,
     pub description: Option<String>,
     pub protocol: String,
+    /// The protocol's own parameters: the `[protocol]` table without its
+    /// `name` (read with [`Scenario::protocol_params`]).
+    pub params: toml::Table,
     pub bug: Option<String>,
     /// Every server, whatever its role.
     pub nodes: u32,
@@ -200,6 +203,17 @@ impl Scenario {
         };
         let lookup = root.clone();
         let raw = RawScenario::deserialize_from(root).map_err(toml_err)?;
+        let params = toml::from_str::<toml::Table>(source)
+            .ok()
+            .and_then(|mut t| t.remove("protocol"))
+            .and_then(|p| match p {
+                toml::Value::Table(mut t) => {
+                    t.remove("name");
+                    Some(t)
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
         let span_at = |keys: &[&str]| span_of(lookup.get_ref(), keys).or(Some(whole.clone()));
 
         let (nodes, roles) = match raw.nodes.get_ref() {
@@ -538,6 +552,7 @@ impl Scenario {
             name,
             description: raw.description,
             protocol,
+            params,
             bug: raw.bug.map(|b| b.into_inner()),
             nodes,
             roles,

@@ -281,16 +281,20 @@ impl<'de> Deserialize<'de> for SignedDuration {
 /// Kept as the mean interval between operations.
 pub(super) struct Rate(pub crate::time::Time);
 
-pub(super) const RATE_EXPECTED: &str = "a rate such as \"200/s\", \"5/ms\" or \"0.5/s\"";
+pub(super) const RATE_EXPECTED: &str = "a rate such as \"200/s\", \"5/ms\", \"0.5/s\" or \"1/5ms\"";
 
 pub(super) fn parse_rate(text: &str) -> Result<crate::time::Time, String> {
     let bad = || format!("`{text}` is not a rate; expected {RATE_EXPECTED}");
     let (number, unit) = text.split_once('/').ok_or_else(bad)?;
+    // "200/s", or per any duration: "1/5ms" (one operation every 5ms).
     let unit_ns: u128 = match unit.trim() {
         "s" => 1_000_000_000,
         "ms" => 1_000_000,
         "m" | "min" => 60_000_000_000,
-        _ => return Err(bad()),
+        other => match crate::time::parse_duration(other) {
+            Ok(t) if t.nanos() > 0 => t.nanos() as u128,
+            _ => return Err(bad()),
+        },
     };
     let number = number.trim();
     let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
