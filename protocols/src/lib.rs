@@ -18,7 +18,7 @@ pub fn registry() -> Registry {
     Registry::new()
         .with::<gossip::Gossip>()
         .with::<raft::Raft>()
-        .with::<register::Register>()
+        .with::<register::ReplicatedRegister>()
         .with::<relay::Relay>()
         .with_model::<sim::lin::Register>()
         .with_model::<sim::lin::CasRegister>()

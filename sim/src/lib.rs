@@ -43,7 +43,7 @@ pub use history::{Completion, History, HistoryEvent, Op, Value};
 pub use metrics::Metric;
 pub use named::{NamedSet, Never};
 pub use process::ProcessId;
-pub use property::{Kind, PropertySet, PropertySpec, Status, Verdict, Verdicts};
+pub use property::{Kind, PropertySet, PropertySpec, PropertyVerdict, Status, Verdicts};
 pub use protocol::{
     BugSet, BugSpec, Checker, Client, Description, NoClient, Protocol, ProtocolInfo, Server, Setup,
 };

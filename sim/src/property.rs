@@ -73,7 +73,7 @@ impl fmt::Display for Status {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verdict {
+pub struct PropertyVerdict {
     pub name: String,
     pub kind: Kind,
     pub status: Status,
@@ -168,7 +168,7 @@ impl<Q: PropertySet> Verdicts<Q> {
 
     /// Final verdicts. `eventually_checked` says whether the run reached
     /// the point where eventually-properties are checked.
-    pub fn finish(&self, always_checked: bool, eventually_checked: bool) -> Vec<Verdict> {
+    pub fn finish(&self, always_checked: bool, eventually_checked: bool) -> Vec<PropertyVerdict> {
         Q::ALL
             .iter()
             .enumerate()
@@ -188,7 +188,7 @@ impl<Q: PropertySet> Verdicts<Q> {
                         _ => Status::NotChecked,
                     }
                 };
-                Verdict { name: spec.name.to_string(), kind: spec.kind, status }
+                PropertyVerdict { name: spec.name.to_string(), kind: spec.kind, status }
             })
             .collect()
     }

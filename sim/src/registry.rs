@@ -18,7 +18,7 @@ use crate::scenario::{Diagnostic, Scenario};
 
 /// A protocol the command line can run.
 #[derive(Clone, Copy)]
-pub struct Entry {
+pub struct ProtocolEntry {
     pub describe: fn() -> Description,
     pub prepare: fn(Scenario) -> Result<Box<dyn Runner>, Diagnostic>,
 }
@@ -32,7 +32,7 @@ pub struct ModelEntry {
 
 #[derive(Clone, Default)]
 pub struct Registry {
-    protocols: Vec<Entry>,
+    protocols: Vec<ProtocolEntry>,
     models: Vec<ModelEntry>,
 }
 
@@ -45,7 +45,7 @@ impl Registry {
     /// Adds protocol `P`. A protocol of the same name added before is
     /// replaced, so a user's crate can stand in for a built-in one.
     pub fn with<P: Protocol>(mut self) -> Registry {
-        let entry = Entry { describe: Description::of::<P>, prepare: prepare::<P> };
+        let entry = ProtocolEntry { describe: Description::of::<P>, prepare: prepare::<P> };
         let name = (entry.describe)().name;
         self.protocols.retain(|e| (e.describe)().name != name);
         self.protocols.push(entry);

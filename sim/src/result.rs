@@ -4,7 +4,7 @@ use crate::fault::TimedFault;
 use crate::history::{History, Tally};
 use crate::metrics::Metric;
 use crate::network::NetStats;
-use crate::property::{Kind, Verdict};
+use crate::property::{Kind, PropertyVerdict};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub struct RunResult {
     pub checkpoints: Vec<String>,
     pub violation: Option<Violation>,
     pub limit: Option<String>,
-    pub properties: Vec<Verdict>,
+    pub properties: Vec<PropertyVerdict>,
     pub metrics: Vec<Metric>,
     pub network: NetStats,
     pub operations: Tally,

@@ -22,11 +22,11 @@ pub trait Generator {
 
 /// Unique values 1, 2, 3... in invocation order. Dense values let nodes
 /// summarise what they hold as ranges.
-pub struct Broadcast {
+pub struct BroadcastWorkload {
     next: i64,
 }
 
-impl Generator for Broadcast {
+impl Generator for BroadcastWorkload {
     fn next_op(&mut self, _client: u32, _rng: &mut Rng) -> Op {
         let v = self.next;
         self.next += 1;
@@ -34,15 +34,15 @@ impl Generator for Broadcast {
     }
 }
 
-/// Register operations over a small value space: half reads, then writes
+/// RegisterWorkload operations over a small value space: half reads, then writes
 /// and (with `cas`) compare-and-sets.
-pub struct Register {
+pub struct RegisterWorkload {
     cas: bool,
 }
 
 const REGISTER_VALUES: u64 = 5;
 
-impl Generator for Register {
+impl Generator for RegisterWorkload {
     fn next_op(&mut self, _client: u32, rng: &mut Rng) -> Op {
         let v = rng.below(REGISTER_VALUES) as i64;
         match rng.below(if self.cas { 4 } else { 2 }) {
@@ -58,13 +58,13 @@ impl Generator for Register {
 /// Key-value operations: gets, puts, appends and compare-and-sets of
 /// unique values. A cas expects the value last written to its key, so some
 /// succeed and some fail.
-pub struct Kv {
+pub struct KvWorkload {
     keys: u32,
     next: i64,
     last: Vec<i64>,
 }
 
-impl Generator for Kv {
+impl Generator for KvWorkload {
     fn next_op(&mut self, _client: u32, rng: &mut Rng) -> Op {
         let key = rng.below(self.keys as u64);
         self.next += 1;
@@ -83,10 +83,10 @@ impl Generator for Kv {
 /// The built-in generator for a workload kind, if dsim has one.
 pub fn builtin_generator(kind: &str, keys: u32) -> Option<Box<dyn Generator>> {
     Some(match kind {
-        "broadcast" => Box::new(Broadcast { next: 1 }),
-        "register" => Box::new(Register { cas: false }),
-        "cas-register" => Box::new(Register { cas: true }),
-        "kv" => Box::new(Kv { keys: keys.max(1), next: 0, last: vec![0; keys.max(1) as usize] }),
+        "broadcast" => Box::new(BroadcastWorkload { next: 1 }),
+        "register" => Box::new(RegisterWorkload { cas: false }),
+        "cas-register" => Box::new(RegisterWorkload { cas: true }),
+        "kv" => Box::new(KvWorkload { keys: keys.max(1), next: 0, last: vec![0; keys.max(1) as usize] }),
         _ => return None,
     })
 }

@@ -3,7 +3,7 @@
 //! server with the same sequence number, which the leader's session table
 //! recognises.
 
-use super::types::{KvOp, Msg, Outcome, Timer};
+use super::types::{KvOp, KvOutcome, Msg, Timer};
 use super::Raft;
 use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
 
@@ -62,14 +62,14 @@ impl Client<Raft> for RaftClient {
                 ctx.cancel_timer(&Timer::Retry(seq));
                 self.leader = Some(from.index());
                 ctx.complete(match (outcome, op) {
-                    (Outcome::Fail, _) => Completion::Fail,
-                    (Outcome::Ok(list), KvOp::Get { .. }) => {
+                    (KvOutcome::Fail, _) => Completion::Fail,
+                    (KvOutcome::Ok(list), KvOp::Get { .. }) => {
                         Completion::Ok(if list.is_empty() { Value::Nil } else { Value::List(list) })
                     }
-                    (Outcome::Ok(_), KvOp::Put { value, .. } | KvOp::Append { value, .. }) => {
+                    (KvOutcome::Ok(_), KvOp::Put { value, .. } | KvOp::Append { value, .. }) => {
                         Completion::Ok(Value::Int(value))
                     }
-                    (Outcome::Ok(_), KvOp::Cas { expected, new, .. }) => {
+                    (KvOutcome::Ok(_), KvOp::Cas { expected, new, .. }) => {
                         Completion::Ok(Value::Pair(expected, new))
                     }
                 });

@@ -2,7 +2,7 @@
 //! log-matching hash of the whole prefix it ends (so that two logs can be
 //! compared at one index in O(1), which the checker relies on).
 
-use super::types::{Entry, Snapshot};
+use super::types::{LogEntry, Snapshot};
 
 #[derive(Clone, Debug, Default)]
 pub struct Log {
@@ -11,11 +11,11 @@ pub struct Log {
     pub base_term: u64,
     pub base_hash: u64,
     /// `entries[i]` has index `base_index + 1 + i`.
-    entries: Vec<(Entry, u64)>,
+    entries: Vec<(LogEntry, u64)>,
 }
 
 /// The hash of a prefix ending in `entry`, from the hash before it.
-pub fn chain(before: u64, entry: &Entry) -> u64 {
+pub fn chain(before: u64, entry: &LogEntry) -> u64 {
     let mut h = sim::engine::StableHasher::default();
     std::hash::Hash::hash(&(before, entry), &mut h);
     std::hash::Hasher::finish(&h)
@@ -51,18 +51,18 @@ impl Log {
         self.slot(index).map(|i| self.entries[i].1)
     }
 
-    pub fn entry(&self, index: u64) -> Option<&Entry> {
+    pub fn entry(&self, index: u64) -> Option<&LogEntry> {
         self.slot(index).map(|i| &self.entries[i].0)
     }
 
     /// Entries from `from`, at most `max`.
-    pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
+    pub fn slice(&self, from: u64, max: usize) -> Vec<LogEntry> {
         let Some(start) = self.slot(from) else { return Vec::new() };
         self.entries[start..].iter().take(max).map(|(e, _)| e.clone()).collect()
     }
 
     /// Appends an entry; returns its index and prefix hash.
-    pub fn append(&mut self, entry: Entry) -> (u64, u64) {
+    pub fn append(&mut self, entry: LogEntry) -> (u64, u64) {
         let before = self.entries.last().map_or(self.base_hash, |(_, h)| *h);
         let hash = chain(before, &entry);
         self.entries.push((entry, hash));

@@ -65,10 +65,10 @@ mod types;
 
 pub use checker::RaftChecker;
 pub use client::RaftClient;
-pub use kv::Kv;
+pub use kv::KvStore;
 pub use log::Log;
 pub use node::RaftNode;
-pub use types::{Command, Entry, Key, KvOp, Msg, Outcome, Role, Snapshot, Stored, Timer};
+pub use types::{Command, Key, KvOp, KvOutcome, LogEntry, Msg, Role, Snapshot, Stored, Timer};
 
 use serde::Deserialize;
 use sim::time::Duration;

@@ -20,7 +20,7 @@ impl KvOp {
 
 /// What an operation returned.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize)]
-pub enum Outcome {
+pub enum KvOutcome {
     /// It took effect; for a get, the key's list (empty: never written).
     Ok(Vec<i64>),
     /// A cas whose expected value did not match: no effect.
@@ -40,7 +40,7 @@ pub enum Command {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize)]
-pub struct Entry {
+pub struct LogEntry {
     pub term: u64,
     pub command: Command,
 }
@@ -52,7 +52,7 @@ pub struct Snapshot {
     pub term: u64,
     /// The log-matching hash of the prefix it replaces.
     pub prefix_hash: u64,
-    pub state: super::kv::Kv,
+    pub state: super::kv::KvStore,
 }
 
 #[derive(Clone, Debug, Hash, Serialize)]
@@ -64,7 +64,7 @@ pub enum Msg {
     },
     Response {
         seq: u64,
-        outcome: Outcome,
+        outcome: KvOutcome,
     },
     /// Not the leader; here is who might be.
     Redirect {
@@ -95,7 +95,7 @@ pub enum Msg {
         term: u64,
         prev_index: u64,
         prev_term: u64,
-        entries: Vec<Entry>,
+        entries: Vec<LogEntry>,
         commit: u64,
         probe: u64,
     },
@@ -140,7 +140,7 @@ pub enum Key {
     Term,
     Vote,
     Snapshot,
-    Entry(u64),
+    LogEntry(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -148,7 +148,7 @@ pub enum Stored {
     Term(u64),
     Vote(Option<u32>),
     Snapshot(Box<Snapshot>),
-    Entry(Entry),
+    LogEntry(LogEntry),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

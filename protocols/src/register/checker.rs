@@ -1,7 +1,7 @@
 //! The register's own properties (linearizability is the engine's).
 
 use super::Prop;
-use super::{Obs, Register};
+use super::{Obs, ReplicatedRegister};
 use sim::{Checker, Observed, Verdicts, World};
 
 pub struct RegisterChecker {
@@ -14,10 +14,10 @@ impl RegisterChecker {
     }
 }
 
-impl Checker<Register> for RegisterChecker {
+impl Checker<ReplicatedRegister> for RegisterChecker {
     fn after_step(
         &mut self,
-        _world: &World<'_, Register>,
+        _world: &World<'_, ReplicatedRegister>,
         observations: &[Observed<Obs>],
         v: &mut Verdicts<Prop>,
     ) {
@@ -29,7 +29,7 @@ impl Checker<Register> for RegisterChecker {
         }
     }
 
-    fn at_end(&mut self, world: &World<'_, Register>, v: &mut Verdicts<Prop>) {
+    fn at_end(&mut self, world: &World<'_, ReplicatedRegister>, v: &mut Verdicts<Prop>) {
         let Some(primary) = world.server(0) else {
             v.violated(Prop::BackupsConverge, "the primary is down at the end of the run");
             return;

@@ -1,7 +1,7 @@
 //! A register client: one operation at a time, with a session sequence
 //! number so that retries are recognised.
 
-use super::{Msg, RegOp, Register, Reply, Timer};
+use super::{Msg, RegOp, ReplicatedRegister, Reply, Timer};
 use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
 
 #[derive(Clone)]
@@ -16,7 +16,7 @@ impl RegisterClient {
         RegisterClient { retry, seq: 0, current: None }
     }
 
-    fn send(&mut self, ctx: &mut Ctx<'_, Register>, to: ProcessId) {
+    fn send(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, to: ProcessId) {
         if let Some(op) = self.current {
             ctx.send(to, Msg::Request { seq: self.seq, op });
             ctx.set_timer(Timer::Retry(self.seq), self.retry);
@@ -24,8 +24,8 @@ impl RegisterClient {
     }
 }
 
-impl Client<Register> for RegisterClient {
-    fn on_invoke(&mut self, ctx: &mut Ctx<'_, Register>, op: &Op) {
+impl Client<ReplicatedRegister> for RegisterClient {
+    fn on_invoke(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, op: &Op) {
         let parsed = match (op.f.as_ref(), &op.value) {
             ("read", _) => RegOp::Read,
             ("write", Value::Int(v)) => RegOp::Write(*v),
@@ -39,7 +39,7 @@ impl Client<Register> for RegisterClient {
         self.send(ctx, first);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Register>, _from: ProcessId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, _from: ProcessId, msg: Msg) {
         let Msg::Response { seq, reply } = msg else { return };
         let Some(op) = self.current.filter(|_| seq == self.seq) else { return };
         match reply {
@@ -62,13 +62,13 @@ impl Client<Register> for RegisterClient {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Register>, timer: Timer) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, timer: Timer) {
         if timer == Timer::Retry(self.seq) && self.current.is_some() {
             self.send(ctx, ProcessId::server(0));
         }
     }
 
-    fn on_timeout(&mut self, ctx: &mut Ctx<'_, Register>) {
+    fn on_timeout(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>) {
         ctx.cancel_timer(&Timer::Retry(self.seq));
         self.current = None;
     }

@@ -80,7 +80,7 @@ impl Default for Params {
 }
 
 #[derive(Clone, Debug)]
-pub struct Register {
+pub struct ReplicatedRegister {
     pub heartbeat: Time,
     pub retry: Time,
     pub bug: Option<Bug>,
@@ -146,7 +146,7 @@ pub enum Obs {
     Recovered,
 }
 
-impl Protocol for Register {
+impl Protocol for ReplicatedRegister {
     type Message = Msg;
     type Timer = Timer;
     type DiskKey = Key;
@@ -166,7 +166,7 @@ impl Protocol for Register {
 
     fn configure(scenario: &Scenario, bug: Option<Bug>) -> Result<Self, Diagnostic> {
         let params: Params = scenario.protocol_params()?;
-        Ok(Register {
+        Ok(ReplicatedRegister {
             heartbeat: params.heartbeat.0,
             retry: scenario.workload.as_ref().map_or(Time::from_millis(100), |w| w.retry),
             bug,

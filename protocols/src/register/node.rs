@@ -1,13 +1,13 @@
 //! A register server: the primary (`n0`) or a backup.
 
-use super::{Bug, Key, Msg, Obs, RegOp, Register, Reply, Stored, Timer};
+use super::{Bug, Key, Msg, Obs, RegOp, ReplicatedRegister, Reply, Stored, Timer};
 use sim::{Ctx, ProcessId, Server};
 use std::collections::BTreeMap;
 
 #[derive(Clone)]
 pub struct RegisterNode {
     me: ProcessId,
-    config: Register,
+    config: ReplicatedRegister,
     version: u64,
     value: Option<i64>,
     /// Per client: the last sequence number applied and its reply.
@@ -15,7 +15,7 @@ pub struct RegisterNode {
 }
 
 impl RegisterNode {
-    pub fn new(me: ProcessId, config: Register) -> RegisterNode {
+    pub fn new(me: ProcessId, config: ReplicatedRegister) -> RegisterNode {
         RegisterNode { me, config, version: 0, value: None, sessions: BTreeMap::new() }
     }
 
@@ -31,7 +31,7 @@ impl RegisterNode {
         self.version
     }
 
-    fn replicate(&self, ctx: &mut Ctx<'_, Register>) {
+    fn replicate(&self, ctx: &mut Ctx<'_, ReplicatedRegister>) {
         let msg = Msg::Replicate { version: self.version, value: self.value };
         for backup in 1..ctx.servers() {
             ctx.send(ProcessId::server(backup), msg.clone());
@@ -43,7 +43,7 @@ impl RegisterNode {
     /// client has moved on, and running it again would undo later writes).
     fn apply(
         &mut self,
-        ctx: &mut Ctx<'_, Register>,
+        ctx: &mut Ctx<'_, ReplicatedRegister>,
         client: ProcessId,
         seq: u64,
         op: RegOp,
@@ -82,8 +82,8 @@ impl RegisterNode {
     }
 }
 
-impl Server<Register> for RegisterNode {
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Register>) {
+impl Server<ReplicatedRegister> for RegisterNode {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>) {
         let stored: Vec<(Key, Stored)> = ctx.disk().durable().map(|(k, v)| (k.clone(), v.clone())).collect();
         for (key, value) in stored {
             match (key, value) {
@@ -105,7 +105,7 @@ impl Server<Register> for RegisterNode {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Register>, from: ProcessId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, from: ProcessId, msg: Msg) {
         match msg {
             Msg::Request { seq, op } if self.is_primary() => {
                 let Some(reply) = self.apply(ctx, from, seq, op) else { return };
@@ -134,7 +134,7 @@ impl Server<Register> for RegisterNode {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Register>, timer: Timer) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, timer: Timer) {
         match timer {
             Timer::Heartbeat => {
                 self.replicate(ctx);

@@ -6,7 +6,7 @@ use crate::history::{History, HistoryEvent, Op};
 use crate::lin::{Model, Online, Verdict as Lin};
 use crate::named::NamedSet;
 use crate::panic;
-use crate::property::{Kind, Status, Verdict, NO_PANIC};
+use crate::property::{Kind, PropertyVerdict, Status, NO_PANIC};
 use crate::protocol::{Checker, Protocol};
 use crate::result::{Linearizability, Outcome, RunResult, Violation};
 use crate::scenario::Scenario;
@@ -185,9 +185,9 @@ impl<P: Protocol> Simulation<'_, '_, P> {
                 Lin::NotLinearizable(_) => Status::Violated,
                 Lin::Unknown { .. } => Status::NotChecked,
             };
-            properties.push(Verdict { name: LINEARIZABLE.to_string(), kind: Kind::Always, status });
+            properties.push(PropertyVerdict { name: LINEARIZABLE.to_string(), kind: Kind::Always, status });
         }
-        properties.push(Verdict {
+        properties.push(PropertyVerdict {
             name: NO_PANIC.name.to_string(),
             kind: Kind::Always,
             status: if panicked { Status::Violated } else { Status::Held },

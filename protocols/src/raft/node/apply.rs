@@ -57,7 +57,7 @@ impl RaftNode {
         self.log.compact(index);
         ctx.disk().put(Key::Snapshot, Stored::Snapshot(snapshot.clone()));
         for i in from..=index {
-            ctx.disk().remove(Key::Entry(i));
+            ctx.disk().remove(Key::LogEntry(i));
         }
         ctx.disk().sync();
         self.snapshot = Some(snapshot);

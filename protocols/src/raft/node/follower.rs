@@ -12,7 +12,7 @@ impl RaftNode {
         term: u64,
         prev_index: u64,
         prev_term: u64,
-        entries: Vec<Entry>,
+        entries: Vec<LogEntry>,
         commit: u64,
         probe: u64,
     ) {
@@ -71,12 +71,12 @@ impl RaftNode {
                 let old_last = self.log.last_index();
                 self.log.truncate_from(index);
                 for i in index..=old_last {
-                    ctx.disk().remove(Key::Entry(i));
+                    ctx.disk().remove(Key::LogEntry(i));
                 }
                 ctx.observe(Obs::Truncated { from: index, leader: self.role == Role::Leader });
             }
             let term = entry.term;
-            ctx.disk().put(Key::Entry(index), Stored::Entry(entry.clone()));
+            ctx.disk().put(Key::LogEntry(index), Stored::LogEntry(entry.clone()));
             let (at, hash) = self.log.append(entry);
             debug_assert_eq!(at, index);
             ctx.observe(Obs::Stored { index, term, hash });
@@ -126,7 +126,7 @@ impl RaftNode {
             // Off the disk: what the snapshot holds, and a suffix it replaced.
             for i in old_first..=old_last {
                 if i <= snapshot.index || i > self.log.last_index() {
-                    ctx.disk().remove(Key::Entry(i));
+                    ctx.disk().remove(Key::LogEntry(i));
                 }
             }
             ctx.disk().sync();

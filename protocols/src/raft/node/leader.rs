@@ -7,9 +7,9 @@ use super::*;
 impl RaftNode {
     /// The leader appends to its own log, durably; returns the index.
     pub(super) fn append(&mut self, ctx: &mut Ctx<'_, Raft>, command: Command) -> u64 {
-        let entry = Entry { term: self.term, command };
+        let entry = LogEntry { term: self.term, command };
         let (index, hash) = self.log.append(entry.clone());
-        ctx.disk().put(Key::Entry(index), Stored::Entry(entry));
+        ctx.disk().put(Key::LogEntry(index), Stored::LogEntry(entry));
         ctx.disk().sync();
         ctx.observe(Obs::Stored { index, term: self.term, hash });
         index

@@ -8,9 +8,9 @@
 //! (sending and counting replicas), `follower` (receiving them), `apply`
 //! (the state machine and snapshots), `requests` (clients and reads).
 
-use super::kv::{Applied, Kv};
+use super::kv::{Applied, KvStore};
 use super::log::{chain, Log};
-use super::types::{Command, Entry, Key, KvOp, Msg, Outcome, Role, Snapshot, Stored, Timer};
+use super::types::{Command, Key, KvOp, KvOutcome, LogEntry, Msg, Role, Snapshot, Stored, Timer};
 use super::{Bug, Obs, Raft, ReadMode};
 use sim::{Ctx, ProcessId, Server, Time};
 use std::collections::BTreeMap;
@@ -65,7 +65,7 @@ pub struct RaftNode {
     leader: Option<u32>,
     commit: u64,
     applied: u64,
-    kv: Kv,
+    kv: KvStore,
     votes: Vec<u32>,
     /// When this server last heard from a leader (its own clock).
     leader_contact: Option<Time>,
@@ -93,7 +93,7 @@ impl RaftNode {
             leader: None,
             commit: 0,
             applied: 0,
-            kv: Kv::default(),
+            kv: KvStore::default(),
             votes: Vec::new(),
             leader_contact: None,
             peers: Vec::new(),
@@ -117,7 +117,7 @@ impl RaftNode {
     pub fn log(&self) -> &Log {
         &self.log
     }
-    pub fn state_machine(&self) -> &Kv {
+    pub fn state_machine(&self) -> &KvStore {
         &self.kv
     }
 
@@ -204,8 +204,8 @@ impl Server<Raft> for RaftNode {
                     self.applied = s.index;
                     self.snapshot = Some(s);
                 }
-                Stored::Entry(e) => {
-                    let Key::Entry(index) = key else { continue };
+                Stored::LogEntry(e) => {
+                    let Key::LogEntry(index) = key else { continue };
                     // Entries sort after the snapshot; those it holds are skipped.
                     if index == self.log.last_index() + 1 {
                         self.log.append(e);

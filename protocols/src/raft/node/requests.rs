@@ -19,7 +19,7 @@ impl RaftNode {
             if ready && confirmed && self.applied >= r.index {
                 let r = self.reads.swap_remove(i);
                 ctx.observe(Obs::ReadServed);
-                ctx.send(r.client, Msg::Response { seq: r.seq, outcome: Outcome::Ok(self.kv.get(r.key)) });
+                ctx.send(r.client, Msg::Response { seq: r.seq, outcome: KvOutcome::Ok(self.kv.get(r.key)) });
             } else {
                 i += 1;
             }
@@ -35,7 +35,7 @@ impl RaftNode {
             if self.has(Bug::StaleRead) {
                 // Serves from its own state without asking whether it still leads.
                 ctx.observe(Obs::ReadServed);
-                ctx.send(client, Msg::Response { seq, outcome: Outcome::Ok(self.kv.get(key)) });
+                ctx.send(client, Msg::Response { seq, outcome: KvOutcome::Ok(self.kv.get(key)) });
                 return;
             }
             if self.config.read_mode == ReadMode::ReadIndex {
