@@ -53,7 +53,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         let lossy = String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes));
         diagnostic(&shown, &lossy, e)
     })?;
-    let format = format.unwrap_or_else(|| Format::detect(text));
+    let format = format.or_else(|| by_extension(&args.history)).unwrap_or_else(|| Format::detect(text));
     let parsed = read(text, format, args.strict).map_err(|e| diagnostic(&shown, text, e))?;
     let history = &parsed.history;
 
@@ -105,6 +105,16 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         Verdict::NotLinearizable(_) => EXIT_VIOLATION,
         Verdict::Unknown { .. } => EXIT_LIMIT,
     })
+}
+
+/// The format a file's extension names, if it names one.
+fn by_extension(path: &std::path::Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "edn" => Some(Format::Edn),
+        "json" => Some(Format::Dsim),
+        "log" => Some(Format::JepsenLog),
+        _ => None,
+    }
 }
 
 /// A reading error at its place (or about the whole file, when it has none).

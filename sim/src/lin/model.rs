@@ -58,7 +58,8 @@ pub trait Model: Sync {
 
     /// Can `op` take effect in `state` and return `output` (`None`: the
     /// output is not known, the operation's outcome is `info`)? If so, the
-    /// state after it.
+    /// state after it. The online checker (not the offline one) also needs
+    /// the state after `op` not to depend on `output`.
     fn step(&self, state: &Self::State, op: &Self::Op, output: Option<&Value>) -> Option<Self::State>;
 
     /// Whether `op` never changes the state. An unknown-outcome read-only
