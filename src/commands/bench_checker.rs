@@ -49,10 +49,8 @@ fn specs() -> Vec<Spec> {
     out.push(Spec { corrupt: true, ..kv });
     // String appends, each linearizable history next to its corrupted twin.
     let text = Spec { strings: true, operations: 2_000, ..kv };
-    for keys in [10, 1] {
-        out.push(Spec { keys, ..text });
-        out.push(Spec { keys, corrupt: true, ..text });
-    }
+    out.push(text);
+    out.push(Spec { corrupt: true, ..text });
     let text = Spec { operations: 100_000, ..text };
     out.push(text);
     out.push(Spec { info_per_mille: 50, ..text });
