@@ -53,25 +53,7 @@ pub enum Command {
         json: bool,
     },
     /// Check that a recorded history is linearizable.
-    Check {
-        /// The history: dsim JSON, Jepsen EDN (a map per line) or Jepsen log lines.
-        history: PathBuf,
-        /// The model: register, cas-register or kv.
-        #[arg(long)]
-        model: String,
-        /// auto, dsim, edn or jepsen-log.
-        #[arg(long, default_value = "auto")]
-        format: String,
-        /// Give up after this long (exit code 3).
-        #[arg(long, default_value = "10s")]
-        timeout: String,
-        /// Give up after remembering this many configurations (exit code
-        /// 3): the bound on the search's memory.
-        #[arg(long, value_name = "N", default_value_t = 20_000_000)]
-        max_configurations: usize,
-        #[arg(long)]
-        json: bool,
-    },
+    Check(crate::commands::check::CheckArgs),
     /// Combine the JSON results of several `explore --shard` runs.
     Merge {
         /// Files written by `explore --json`.

@@ -26,7 +26,7 @@ pub fn operation(history: &History, call: u64) -> Json {
         "index": call,
         "process": inv.process,
         "f": inv.op.f,
-        "key": inv.op.key,
+        "key": inv.op.key.map(|k| history.key_value(k)),
         "value": inv.op.value,
         "outcome": done.map(|d| d.kind),
         "output": done.filter(|d| d.kind == EventKind::Ok).map(|d| &d.op.value),
@@ -35,20 +35,23 @@ pub fn operation(history: &History, call: u64) -> Json {
     })
 }
 
-/// One operation as a line of text.
+/// One operation as a line of text. Processes, keys and values are shown
+/// as the history names and wrote them (see `sim::history::Names`).
 pub fn operation_line(history: &History, call: u64) -> String {
-    let op = operation(history, call);
-    if op.is_null() {
+    let Some(inv) = history.events.get(call as usize) else {
         return format!("event #{call} (not in the history)");
-    }
-    let key = op["key"].as_u64().map_or(String::new(), |k| format!(" k{k}"));
-    let output = match op["outcome"].as_str() {
-        Some("ok") => format!(" -> {}", value_text(&op["output"])),
-        Some(other) => format!(" ({other})"),
+    };
+    let done = history.events[call as usize + 1..]
+        .iter()
+        .find(|e| e.kind != EventKind::Invoke && (e.invoke == Some(call as u32) || e.process == inv.process));
+    let key = inv.op.key.map_or(String::new(), |k| format!(" {}", history.key_name(k)));
+    let output = match done {
+        Some(d) if d.kind == EventKind::Ok => format!(" -> {}", d.op.value),
+        Some(d) => format!(" ({:?})", d.kind).to_lowercase(),
         None => " (pending)".to_string(),
     };
-    let invoked = op["invoked_ns"].as_u64().unwrap_or(0);
-    let completed = op["completed_ns"].as_u64();
+    let invoked = inv.time_ns;
+    let completed = done.map(|d| d.time_ns);
     // Histories without times (Jepsen logs) order events by position only.
     let times = if invoked == 0 && completed.unwrap_or(0) == 0 {
         String::new()
@@ -59,25 +62,14 @@ pub fn operation_line(history: &History, call: u64) -> String {
             completed.map_or("never".to_string(), |t| Time(t).approx())
         )
     };
-    let input = if op["value"].is_null() { String::new() } else { format!(" {}", value_text(&op["value"])) };
-    let process = format!("p{}", op["process"].as_u64().unwrap_or(0));
-    format!("event #{call:<5} {process:<4} {}{key}{input}{output}{times}", op["f"].as_str().unwrap_or("?"))
-}
-
-fn value_text(v: &Json) -> String {
-    match v {
-        Json::Null => "nil".to_string(),
-        Json::Array(items) => {
-            let parts: Vec<String> = items.iter().map(value_text).collect();
-            format!("[{}]", parts.join(" "))
-        }
-        other => other.to_string(),
-    }
+    let input = if inv.op.value == sim::Value::Nil { String::new() } else { format!(" {}", inv.op.value) };
+    let process = history.process_name(inv.process);
+    format!("event #{call:<5} {process:<4} {}{key}{input}{output}{times}", inv.op.f)
 }
 
 pub fn explain(history: &History, model: &str, ce: &Counterexample) -> String {
     let mut s = String::new();
-    let key = ce.key.map_or(String::new(), |k| format!(" on key {k}"));
+    let key = ce.key.map_or(String::new(), |k| format!(" on {}", history.key_name(k)));
     let _ = writeln!(s, "NOT linearizable (model {model}){key}");
     let _ = writeln!(
         s,
@@ -112,7 +104,7 @@ pub fn explain(history: &History, model: &str, ce: &Counterexample) -> String {
 
 pub fn explain_json(history: &History, ce: &Counterexample) -> Json {
     json!({
-        "key": ce.key,
+        "key": ce.key.map(|k| history.key_value(k)),
         "state_after_prefix": ce.state,
         "prefix_length": ce.prefix.len(),
         "prefix": ce.prefix.iter().map(|c| operation(history, *c)).collect::<Vec<_>>(),

@@ -1,6 +1,7 @@
 //! `dsim bench --checker`: the offline linearizability checker on generated
 //! histories, from 1,000 to 100,000 operations and 2 to 50 clients, with and
-//! without unknown outcomes, linearizable and not. Time is the best of
+//! without unknown outcomes, linearizable and not, with integer values and
+//! with the string appends of Porcupine's key-value histories. Time is the best of
 //! `--repeat` checks; memory is the process's peak during the check (reset
 //! before it, after the history was built) and how much it grew.
 
@@ -8,7 +9,7 @@ use crate::error::CliError;
 use crate::stopwatch::Stopwatch;
 use serde_json::json;
 use sim::lin::generate::{generate, Spec};
-use sim::lin::{check, Budget, CasRegister, Kv, Verdict};
+use sim::lin::{check_named, Budget, Verdict};
 
 struct Row {
     spec: Spec,
@@ -28,6 +29,7 @@ fn specs() -> Vec<Spec> {
         info_per_mille: 0,
         keys: 1,
         corrupt: false,
+        strings: false,
         seed: 1,
     };
     let mut out = Vec::new();
@@ -45,7 +47,23 @@ fn specs() -> Vec<Spec> {
     out.push(kv);
     out.push(Spec { info_per_mille: 50, ..kv });
     out.push(Spec { corrupt: true, ..kv });
+    // String appends, each linearizable history next to its corrupted twin.
+    let text = Spec { strings: true, operations: 2_000, ..kv };
+    out.push(text);
+    out.push(Spec { corrupt: true, ..text });
+    let text = Spec { operations: 100_000, ..text };
+    out.push(text);
+    out.push(Spec { info_per_mille: 50, ..text });
+    out.push(Spec { corrupt: true, ..text });
     out
+}
+
+fn model(spec: &Spec) -> &'static str {
+    match (spec.kv, spec.strings) {
+        (true, true) => "kv (strings)",
+        (true, false) => "kv",
+        _ => "cas-register",
+    }
 }
 
 fn memory(field: &str) -> Option<u64> {
@@ -66,9 +84,9 @@ pub fn bench_checker(repeat: u32, json: bool) -> Result<u8, CliError> {
             let watch = Stopwatch::start();
             let stop = || watch.seconds() > 60.0;
             let budget = Budget { stop: Some(&stop), ..Budget::default() };
-            let v =
-                if spec.kv { check(&Kv, &history, &budget) } else { check(&CasRegister, &history, &budget) }
-                    .map_err(|e| CliError::Usage(format!("a generated history did not parse: {e:?}")))?;
+            let name = if spec.kv { "kv" } else { "cas-register" };
+            let v = check_named(name, &history, &budget)
+                .map_err(|e| CliError::Usage(format!("a generated history did not parse: {e}")))?;
             best = best.min(watch.seconds());
             verdict = match v {
                 Verdict::Linearizable => "linearizable",
@@ -91,6 +109,7 @@ pub fn bench_checker(repeat: u32, json: bool) -> Result<u8, CliError> {
             .map(|r| {
                 json!({
                     "model": if r.spec.kv { "kv" } else { "cas-register" },
+                    "values": if r.spec.strings { "strings" } else { "integers" },
                     "operations": r.spec.operations,
                     "clients": r.spec.clients,
                     "keys": r.spec.keys,
@@ -115,7 +134,7 @@ pub fn bench_checker(repeat: u32, json: bool) -> Result<u8, CliError> {
         let mb = |b: Option<u64>| b.map_or("-".to_string(), |b| format!("{:.1} MB", b as f64 / 1e6));
         println!(
             "  {:<13} {:>8} {:>8} {:>5} {:>5}% {:<17} {:>10} {:>10} {:>9}",
-            if r.spec.kv { "kv" } else { "cas-register" },
+            model(&r.spec),
             reports::numbers::thousands(r.spec.operations as u64),
             r.spec.clients,
             r.spec.keys,

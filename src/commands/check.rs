@@ -3,48 +3,73 @@
 use crate::error::{CliError, EXIT_LIMIT, EXIT_OK, EXIT_VIOLATION};
 use crate::stopwatch::Stopwatch;
 use serde_json::json;
-use sim::lin::formats::{read_history, Format};
+use sim::lin::formats::{decode, read, Format, ParseError};
 use sim::lin::{check_named, Budget, CheckError, Verdict};
 use sim::time::parse_duration;
 use sim::Diagnostic;
-use std::path::Path;
+use std::path::PathBuf;
 
-pub fn check(
-    path: &Path,
-    model: &str,
-    format: &str,
-    timeout: &str,
-    max_configurations: usize,
-    json: bool,
-) -> Result<u8, CliError> {
-    let shown = path.display().to_string();
-    let format = Format::parse(format).ok_or_else(|| {
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The history: dsim JSON, Jepsen EDN (maps, one per line or in one
+    /// vector; history.edn) or Jepsen log lines.
+    pub history: PathBuf,
+    /// The model: register, cas-register, kv, mutex, set, unordered-queue
+    /// or fifo-queue.
+    #[arg(long)]
+    pub model: String,
+    /// auto, dsim, edn or jepsen-log.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Refuse log lines that are not operations, instead of skipping them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Give up after this long (exit code 3).
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Give up after remembering this many configurations (exit code
+    /// 3): the bound on the search's memory.
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    pub max_configurations: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
+    let shown = args.history.display().to_string();
+    let model = args.model.as_str();
+    let format = Format::parse(&args.format).ok_or_else(|| {
         CliError::Usage(format!(
-            "unknown history format `{format}`; the formats are: {}",
+            "unknown history format `{}`; the formats are: {}",
+            args.format,
             Format::NAMES.join(", ")
         ))
     })?;
-    let timeout = parse_duration(timeout).map_err(|e| CliError::Usage(format!("--timeout: {e}")))?;
-    let text = std::fs::read_to_string(path)
+    let timeout = parse_duration(&args.timeout).map_err(|e| CliError::Usage(format!("--timeout: {e}")))?;
+    let bytes = std::fs::read(&args.history)
         .map_err(|e| Diagnostic::file(&shown, format!("cannot read the history: {e}")))?;
-    let format = format.unwrap_or_else(|| Format::detect(&text));
-    let history = read_history(&text, format)
-        .map_err(|e| Diagnostic::new(&shown, &text, Some(e.offset..e.offset + e.len), e.message))?;
+    let text = decode(&bytes).map_err(|e| {
+        // Up to the bad byte the text is valid, so its line and column are.
+        let lossy = String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes));
+        diagnostic(&shown, &lossy, e)
+    })?;
+    let format = format.or_else(|| by_extension(&args.history)).unwrap_or_else(|| Format::detect(text));
+    let parsed = read(text, format, args.strict).map_err(|e| diagnostic(&shown, text, e))?;
+    let history = &parsed.history;
 
     let watch = Stopwatch::start();
     let limit = timeout.as_secs_f64();
     let stop = || watch.seconds() >= limit;
-    let budget = Budget { stop: Some(&stop), max_memo: max_configurations, ..Budget::default() };
-    let verdict = check_named(model, &history, &budget).map_err(|e| match e {
+    let budget = Budget { stop: Some(&stop), max_memo: args.max_configurations, ..Budget::default() };
+    let verdict = check_named(model, history, &budget).map_err(|e| match e {
         CheckError::UnknownModel(_) => CliError::Usage(e.to_string()),
         CheckError::History(h) => {
-            let place = event_span(&text, format, h.index);
-            Diagnostic::new(&shown, &text, place, h.message).into()
+            Diagnostic::new(&shown, text, parsed.spans.get(h.index).cloned(), h.message).into()
         }
     })?;
     let seconds = watch.seconds();
     let operations = history.events.iter().filter(|e| e.kind == sim::history::EventKind::Invoke).count();
-    if json {
+    if args.json {
         let mut v = json!({
             "history": shown,
             "model": model,
@@ -55,7 +80,7 @@ pub fn check(
             Verdict::Linearizable => v["verdict"] = json!("linearizable"),
             Verdict::NotLinearizable(ce) => {
                 v["verdict"] = json!("not-linearizable");
-                v["counterexample"] = reports::lin::explain_json(&history, ce);
+                v["counterexample"] = reports::lin::explain_json(history, ce);
             }
             Verdict::Unknown { reason } => {
                 v["verdict"] = json!("unknown");
@@ -69,7 +94,7 @@ pub fn check(
                 "linearizable: {operations} operations checked against the {model} model in {}",
                 reports::numbers::seconds(seconds)
             ),
-            Verdict::NotLinearizable(ce) => print!("{}", reports::lin::explain(&history, model, ce)),
+            Verdict::NotLinearizable(ce) => print!("{}", reports::lin::explain(history, model, ce)),
             Verdict::Unknown { reason } => {
                 println!("unknown: {reason} (after {})", reports::numbers::seconds(seconds))
             }
@@ -82,23 +107,18 @@ pub fn check(
     })
 }
 
-/// Where the `index`-th event of a history is in its text.
-fn event_span(text: &str, format: Format, index: usize) -> Option<std::ops::Range<usize>> {
-    let mut offset = 0;
-    let mut seen = 0;
-    for line in text.split_inclusive('\n') {
-        let is_event = match format {
-            Format::Dsim => line.trim_start().starts_with('{') || line.contains("\"process\""),
-            Format::Edn => line.trim_start().starts_with('{') && !line.contains(":nemesis"),
-            Format::JepsenLog => line.contains("jepsen.util - ") && !line.contains(":nemesis"),
-        };
-        if is_event && format != Format::Dsim {
-            if seen == index {
-                return Some(offset..offset + line.trim_end().len());
-            }
-            seen += 1;
-        }
-        offset += line.len();
+/// The format a file's extension names, if it names one.
+fn by_extension(path: &std::path::Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "edn" => Some(Format::Edn),
+        "json" => Some(Format::Dsim),
+        "log" => Some(Format::JepsenLog),
+        _ => None,
     }
-    None
+}
+
+/// A reading error at its place (or about the whole file, when it has none).
+fn diagnostic(path: &str, text: &str, e: ParseError) -> CliError {
+    let place = (e.len > 0).then(|| e.offset..e.offset + e.len);
+    Diagnostic::new(path, text, place, e.message).into()
 }

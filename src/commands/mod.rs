@@ -1,6 +1,6 @@
 mod bench;
 mod bench_checker;
-mod check;
+pub(crate) mod check;
 mod explore;
 mod list;
 mod merge;
@@ -19,9 +19,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink { repro, out, json } => shrink::shrink_command(&repro, &out, json),
-        Command::Check { history, model, format, timeout, max_configurations, json } => {
-            check::check(&history, &model, &format, &timeout, max_configurations, json)
-        }
+        Command::Check(args) => check::check(&args),
         Command::Merge { files, json, junit } => merge::merge(&files, json.as_deref(), junit.as_deref()),
         Command::Replay { path, trace, json } => replay::replay(&path, trace.as_deref(), json),
         Command::List { json } => list::list(json),

@@ -2,6 +2,13 @@
 //! at a random instant between invocation and completion, so the history is
 //! linearizable by construction, unless one read is corrupted on purpose
 //! (late in the history, so that a checker must get through most of it).
+//!
+//! Key-value histories come in two kinds. With integers, as dsim's kv
+//! workload: half reads, a quarter appends, a quarter puts. With strings,
+//! as the key-value histories Porcupine's users check (a Go key-value
+//! service's tests): about half appends, a few puts, the rest gets; each
+//! written string is `"x C N y"` (client C's N-th), and a get returns the
+//! concatenation.
 
 use crate::history::{Completion, History, Op, Value};
 use crate::rng::{Rng, Stream};
@@ -20,6 +27,8 @@ pub struct Spec {
     pub keys: u32,
     /// Corrupt one read near the end.
     pub corrupt: bool,
+    /// For `kv`: string values, appends concatenating (see above).
+    pub strings: bool,
     pub seed: u64,
 }
 
@@ -46,7 +55,15 @@ pub fn generate(spec: &Spec) -> History {
         let done = effect + rng.between(1, 5_000);
         clock[client as usize] = done;
         next_value += 1;
-        let op = if spec.kv {
+        let op = if spec.kv && spec.strings {
+            let key = rng.below(spec.keys.max(1) as u64);
+            let text = Value::Str(format!("x {client} {next_value} y"));
+            match rng.below(100) {
+                0..=49 => Op::keyed("append", key, text),
+                50..=54 => Op::keyed("put", key, text),
+                _ => Op::keyed("get", key, Value::Nil),
+            }
+        } else if spec.kv {
             let key = rng.below(spec.keys.max(1) as u64);
             match rng.below(4) {
                 0 | 1 => Op::keyed("get", key, Value::Nil),
@@ -70,14 +87,18 @@ pub fn generate(spec: &Spec) -> History {
     order.sort_by_key(|&i| (plans[i].effect, i));
     let mut registers: Vec<Option<i64>> = vec![None; spec.keys.max(1) as usize];
     let mut lists: Vec<Vec<i64>> = vec![Vec::new(); spec.keys.max(1) as usize];
+    let mut texts: Vec<String> = vec![String::new(); spec.keys.max(1) as usize];
     for &i in &order {
         let p = &mut plans[i];
         let k = p.op.key.unwrap_or(0) as usize;
         match (p.op.f.as_ref(), &p.op.value) {
             ("read", _) => p.output = registers[k].map_or(Value::Nil, Value::Int),
+            ("get", _) if spec.strings => p.output = Value::Str(texts[k].clone()),
             ("get", _) => {
                 p.output = if lists[k].is_empty() { Value::Nil } else { Value::List(lists[k].clone()) }
             }
+            ("append", Value::Str(v)) if p.applies => texts[k].push_str(v),
+            ("put", Value::Str(v)) if p.applies => texts[k] = v.clone(),
             ("write", Value::Int(v)) if p.applies => registers[k] = Some(*v),
             ("cas", Value::Pair(a, b)) => {
                 if registers[k] == Some(*a) && p.applies {
@@ -96,7 +117,13 @@ pub fn generate(spec: &Spec) -> History {
             .filter(|&i| matches!(plans[i].op.f.as_ref(), "read" | "get"))
             .collect();
         if let Some(&i) = reads.first() {
-            plans[i].output = if spec.kv { Value::List(vec![-1]) } else { Value::Int(-1) };
+            plans[i].output = if spec.strings {
+                Value::Str("x -1 -1 y".to_string())
+            } else if spec.kv {
+                Value::List(vec![-1])
+            } else {
+                Value::Int(-1)
+            };
         }
     }
     // Emit invocations and completions in time order.

@@ -28,7 +28,10 @@ mod verdict;
 
 pub use brute::brute_force;
 pub use model::Model;
-pub use models::{CasRegister, Kv, KvOp, Register, RegisterOp, MODELS};
+pub use models::{
+    CasRegister, FifoQueue, Kv, KvList, KvOp, KvText, Mutex, MutexOp, QueueOp, Register, RegisterOp, Set,
+    SetOp, UnorderedQueue, MODELS,
+};
 pub use no_model::NoModel;
 pub use online::{Online, Step};
 pub use prepare::{partitions, Entry, HistoryError, Partition, NEVER};
@@ -55,23 +58,38 @@ pub fn check<M: Model>(model: &M, history: &History, budget: &Budget<'_>) -> Res
     })
 }
 
-/// Checks a history against a built-in model, by name.
+/// Checks a history against a built-in model, by name. A key-value
+/// history of strings is checked as [`KvText`].
 pub fn check_named(model: &str, history: &History, budget: &Budget<'_>) -> Result<Verdict, CheckError> {
     let r = match model {
         "register" => check(&Register, history, budget),
         "cas-register" => check(&CasRegister, history, budget),
+        "kv" if models::holds_strings(history) => {
+            let (text, atoms) = KvText::for_history(history).map_err(CheckError::History)?;
+            check(&text, &atoms, budget)
+        }
         "kv" => check(&Kv, history, budget),
+        "mutex" => check(&Mutex, history, budget),
+        "set" => check(&Set, history, budget),
+        "unordered-queue" => check(&UnorderedQueue, history, budget),
+        "fifo-queue" => check(&FifoQueue, history, budget),
         other => return Err(CheckError::UnknownModel(other.to_string())),
     };
     r.map_err(CheckError::History)
 }
 
-/// The online checker for a built-in model, by name.
+/// The online checker for a built-in model, by name (for dsim's own
+/// histories, whose values are integers). The unordered queue has none: the
+/// online checker places an operation before it knows its output, and
+/// which value an unordered dequeue removes is its output.
 pub fn online_named(model: &str, limit: usize) -> Option<Box<dyn OnlineCheck>> {
     match model {
         "register" => Some(Box::new(Online::new(Register, limit))),
         "cas-register" => Some(Box::new(Online::new(CasRegister, limit))),
         "kv" => Some(Box::new(Online::new(Kv, limit))),
+        "mutex" => Some(Box::new(Online::new(Mutex, limit))),
+        "set" => Some(Box::new(Online::new(Set, limit))),
+        "fifo-queue" => Some(Box::new(Online::new(FifoQueue, limit))),
         _ => None,
     }
 }
@@ -118,7 +136,9 @@ impl std::fmt::Display for CheckError {
 }
 
 /// One operation of a history, by its invocation's position, for messages:
-/// `c2 read -> 3 (invoked 1.2s, ok at 1.25s)`.
+/// `c2 read -> 3 (invoked 1.2s, ok at 1.25s)`, or for a Jepsen history
+/// `process 2 read key "x" -> "x 1 0 y" (ok)`. Processes and keys are
+/// named as [`History::process_name`] and [`History::key_name`] say.
 pub fn describe(history: &History, call: u64) -> String {
     use crate::history::EventKind;
     let Some(inv) = history.events.get(call as usize) else { return format!("event #{call}") };
@@ -126,22 +146,25 @@ pub fn describe(history: &History, call: u64) -> String {
         e.kind != EventKind::Invoke
             && (e.invoke == Some(call as u32) || (e.invoke.is_none() && e.process == inv.process))
     });
-    let key = inv.op.key.map_or(String::new(), |k| format!(" k{k}"));
+    let key = inv.op.key.map_or(String::new(), |k| format!(" {}", history.key_name(k)));
     let input = match inv.op.value {
         crate::Value::Nil => String::new(),
         ref v => format!(" {v}"),
     };
+    // Jepsen's logs have no times; positions alone order their events.
+    let timed = inv.time_ns != 0 || done.is_some_and(|d| d.time_ns != 0);
     let end = match done {
-        Some(d) if d.kind == EventKind::Ok => {
-            format!(
-                " -> {} (invoked {}, ok at {})",
-                d.op.value,
-                crate::Time(inv.time_ns).approx(),
-                crate::Time(d.time_ns).approx()
-            )
-        }
-        Some(d) => format!(" ({:?} at {})", d.kind, crate::Time(d.time_ns).approx()).to_lowercase(),
-        None => format!(" (invoked {}, pending)", crate::Time(inv.time_ns).approx()),
+        Some(d) if d.kind == EventKind::Ok && timed => format!(
+            " -> {} (invoked {}, ok at {})",
+            d.op.value,
+            crate::Time(inv.time_ns).approx(),
+            crate::Time(d.time_ns).approx()
+        ),
+        Some(d) if d.kind == EventKind::Ok => format!(" -> {} (ok)", d.op.value),
+        Some(d) if timed => format!(" ({:?} at {})", d.kind, crate::Time(d.time_ns).approx()).to_lowercase(),
+        Some(d) => format!(" ({:?})", d.kind).to_lowercase(),
+        None if timed => format!(" (invoked {}, pending)", crate::Time(inv.time_ns).approx()),
+        None => " (pending)".to_string(),
     };
-    format!("c{} {}{key}{input}{end}", inv.process, inv.op.f)
+    format!("{} {}{key}{input}{end}", history.process_name(inv.process), inv.op.f)
 }

@@ -58,7 +58,8 @@ pub trait Model: Sync {
 
     /// Can `op` take effect in `state` and return `output` (`None`: the
     /// output is not known, the operation's outcome is `info`)? If so, the
-    /// state after it.
+    /// state after it. The online checker (not the offline one) also needs
+    /// the state after `op` not to depend on `output`.
     fn step(&self, state: &Self::State, op: &Self::Op, output: Option<&Value>) -> Option<Self::State>;
 
     /// Whether `op` never changes the state. An unknown-outcome read-only
@@ -76,4 +77,37 @@ pub trait Model: Sync {
     /// Adds to `out` the values that `op` with `output` shows were written
     /// (what a read returned, what a compare-and-set expected).
     fn revealed(&self, _op: &Self::Op, _output: Option<&Value>, _out: &mut Vec<i64>) {}
+
+    /// The state as the user would write it, for explanations: `nil`, `3`,
+    /// `[1 2]`, `"x 1 y"`, never Rust's `Some(3)`.
+    fn show_state(&self, state: &Self::State) -> String {
+        format!("{state:?}")
+    }
+
+    // Sequences. A model whose state is a sequence of written values that
+    // some operations extend at its end (a list that `append` grows) can
+    // say so through the three methods below, and the offline search then
+    // knows the order of appends before it tries any: a read that returned
+    // `[.. x v ..]` shows that `v` was appended when the sequence ended in
+    // `x`. That holds when the model guarantees that the values before an
+    // appended value never change while it is in the sequence, and that a
+    // value that left it does not come back unless written again; the
+    // search uses it only for values written once.
+
+    /// Whether `op` adds the value it writes (see [`Model::written`]) at the
+    /// end of the sequence.
+    fn appends(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// The last value of the sequence in `state`, `None` when it is empty.
+    fn last(&self, _state: &Self::State) -> Option<i64> {
+        None
+    }
+
+    /// If `op` with `output` returned the whole sequence, pushes it to `out`
+    /// in order and returns true.
+    fn sequence(&self, _op: &Self::Op, _output: Option<&Value>, _out: &mut Vec<i64>) -> bool {
+        false
+    }
 }

@@ -29,7 +29,7 @@
 
 use super::model::Model;
 use super::verdict::Counterexample;
-use crate::engine::StableHasher;
+use crate::hash::StableHasher;
 use crate::history::{EventKind, Value};
 use std::hash::BuildHasherDefault;
 
@@ -243,7 +243,8 @@ impl<M: Model> Online<M> {
                 // none is left, an operation that completed earlier relied on
                 // its effect, and only now is that known to be impossible.
                 let done = ks.pending.remove(p);
-                let before: Vec<String> = ks.frontier.iter().map(|c| format!("{:?}", c.state)).collect();
+                let before: Vec<String> =
+                    ks.frontier.iter().map(|c| self.model.show_state(&c.state)).collect();
                 ks.frontier.retain(|c| !c.early.iter().any(|(e, _)| *e == call));
                 if ks.frontier.is_empty() {
                     return Step::Violation(Counterexample {
@@ -346,7 +347,8 @@ impl<M: Model> Online<M> {
         prune(&mut out);
         ks.pending.remove(p);
         if out.is_empty() {
-            let mut states: Vec<String> = ks.frontier.iter().map(|c| format!("{:?}", c.state)).collect();
+            let mut states: Vec<String> =
+                ks.frontier.iter().map(|c| self.model.show_state(&c.state)).collect();
             states.sort();
             states.dedup();
             return Step::Violation(Counterexample {

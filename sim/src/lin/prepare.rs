@@ -84,8 +84,9 @@ fn split<M: Model>(model: &M, history: &History, prune: bool) -> Result<Vec<Part
             EventKind::Invoke => {
                 if let Some(previous) = pending_of.insert(e.process, i) {
                     return Err(err(format!(
-                        "process {} invokes an operation while its operation at event {} is still pending",
-                        e.process, previous
+                        "{} invokes an operation while its {} (event {previous}) is still pending",
+                        history.process_name(e.process),
+                        history.events[previous].op.f,
                     )));
                 }
             }
@@ -99,15 +100,40 @@ fn split<M: Model>(model: &M, history: &History, prune: bool) -> Result<Vec<Part
                         inv
                     }
                     None => *pending_of.get(&e.process).ok_or_else(|| {
-                        err(format!("process {} completes an operation it never invoked", e.process))
+                        err(format!(
+                            "{} completes an operation it never invoked",
+                            history.process_name(e.process)
+                        ))
                     })?,
                 };
+                let inv = &history.events[invoke];
+                if inv.op.f != e.op.f {
+                    return Err(err(format!(
+                        "this completes a `{}`, but the pending operation of {} is a `{}`",
+                        e.op.f,
+                        history.process_name(e.process),
+                        inv.op.f
+                    )));
+                }
+                if e.time_ns < inv.time_ns {
+                    return Err(err(format!(
+                        "this completion is earlier ({} ns) than its invocation ({} ns)",
+                        e.time_ns, inv.time_ns
+                    )));
+                }
+                if let (EventKind::Ok, Value::Keyword(k)) = (e.kind, &e.op.value) {
+                    return Err(err(format!(
+                        "an :ok completion returns the keyword :{k}; a keyword says why an operation failed \
+                         or timed out, so this should be :fail (it did not happen) or :info (unknown)"
+                    )));
+                }
                 pending_of.remove(&e.process);
                 completion[invoke] = Some(i);
             }
         }
     }
     let mut keys: Vec<Option<u64>> = Vec::new();
+    let mut part_of: BTreeMap<Option<u64>, usize> = BTreeMap::new();
     let mut parts: Vec<Vec<Entry<M::Op>>> = Vec::new();
     for (i, e) in history.events.iter().enumerate() {
         if e.kind != EventKind::Invoke {
@@ -128,9 +154,10 @@ fn split<M: Model>(model: &M, history: &History, prune: bool) -> Result<Vec<Part
             op,
             output: ok.map(|d| d.op.value.clone()),
         };
-        match keys.iter().position(|k| *k == e.op.key) {
-            Some(p) => parts[p].push(entry),
+        match part_of.get(&e.op.key) {
+            Some(&p) => parts[p].push(entry),
             None => {
+                part_of.insert(e.op.key, parts.len());
                 keys.push(e.op.key);
                 parts.push(vec![entry]);
             }

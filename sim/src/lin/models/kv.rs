@@ -1,21 +1,10 @@
-//! The built-in models: a register, a compare-and-set register, and a
-//! key-value store whose keys are checked independently.
+//! One key of a key-value store of integer lists.
 
-use super::model::Model;
 use crate::history::Value;
+use crate::lin::model::Model;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-
-/// A register holding an integer, `nil` at first: `read`, `write(v)`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Register;
-
-/// A register with `cas([expected, new])`, which takes effect only when the
-/// register holds `expected` (a `cas` that did not is a `fail` in the
-/// history and left out).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CasRegister;
 
 /// One key of a key-value store (the checker splits histories by key):
 /// `get`, `put(v)` (the value becomes `[v]`), `append(v)` (adds `v` to the
@@ -23,85 +12,6 @@ pub struct CasRegister;
 /// reads as `nil` or `[]`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Kv;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegisterOp {
-    Read,
-    Write(i64),
-    Cas(i64, i64),
-}
-
-fn register_value(state: Option<i64>) -> Value {
-    state.map_or(Value::Nil, Value::Int)
-}
-
-fn register_op(f: &str, input: &Value, cas: bool) -> Result<RegisterOp, String> {
-    match (f, input) {
-        ("read" | "r", _) => Ok(RegisterOp::Read),
-        ("write" | "w", Value::Int(v)) => Ok(RegisterOp::Write(*v)),
-        ("cas", Value::Pair(a, b)) if cas => Ok(RegisterOp::Cas(*a, *b)),
-        ("cas", Value::List(l)) if cas && l.len() == 2 => Ok(RegisterOp::Cas(l[0], l[1])),
-        _ => Err(format!(
-            "a {} has {}, not `{f}` with value {input}",
-            if cas { "cas-register" } else { "register" },
-            if cas { "read, write(v) and cas([old new])" } else { "read and write(v)" }
-        )),
-    }
-}
-
-fn register_step(state: &Option<i64>, op: &RegisterOp, output: Option<&Value>) -> Option<Option<i64>> {
-    match *op {
-        RegisterOp::Read => output.is_none_or(|o| *o == register_value(*state)).then_some(*state),
-        RegisterOp::Write(v) => Some(Some(v)),
-        RegisterOp::Cas(expected, new) => (*state == Some(expected)).then_some(Some(new)),
-    }
-}
-
-/// The two registers differ only in their name and whether `cas` exists.
-macro_rules! register_model {
-    ($model:ident, $name:literal, cas: $cas:literal) => {
-        impl Model for $model {
-            type State = Option<i64>;
-            type Op = RegisterOp;
-            fn name(&self) -> &'static str {
-                $name
-            }
-            fn init(&self) -> Option<i64> {
-                None
-            }
-            fn op(&self, f: &str, input: &Value) -> Result<RegisterOp, String> {
-                register_op(f, input, $cas)
-            }
-            fn step(
-                &self,
-                state: &Option<i64>,
-                op: &RegisterOp,
-                output: Option<&Value>,
-            ) -> Option<Option<i64>> {
-                register_step(state, op, output)
-            }
-            fn read_only(&self, op: &RegisterOp) -> bool {
-                *op == RegisterOp::Read
-            }
-            fn written(&self, op: &RegisterOp) -> Option<i64> {
-                match *op {
-                    RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
-                    RegisterOp::Read => None,
-                }
-            }
-            fn revealed(&self, op: &RegisterOp, output: Option<&Value>, out: &mut Vec<i64>) {
-                match (op, output) {
-                    (RegisterOp::Read, Some(Value::Int(v))) => out.push(*v),
-                    (RegisterOp::Cas(expected, _), _) => out.push(*expected),
-                    _ => {}
-                }
-            }
-        }
-    };
-}
-
-register_model!(Register, "register", cas: false);
-register_model!(CasRegister, "cas-register", cas: true);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KvOp {
@@ -139,7 +49,7 @@ impl KvList {
         self.0.as_ref().map_or(0, |n| n.hash)
     }
 
-    fn last(&self) -> Option<i64> {
+    pub fn last(&self) -> Option<i64> {
         self.0.as_ref().map(|n| n.last)
     }
 
@@ -156,8 +66,13 @@ impl KvList {
         })))
     }
 
+    /// The list without its last element.
+    pub fn without_last(&self) -> KvList {
+        self.0.as_ref().map_or_else(KvList::default, |n| n.rest.clone())
+    }
+
     /// The list with its last element replaced.
-    fn with_last(&self, v: i64) -> KvList {
+    pub fn with_last(&self, v: i64) -> KvList {
         match &self.0 {
             Some(n) => n.rest.push(v),
             None => self.clone(),
@@ -258,6 +173,7 @@ impl Model for Kv {
                     Some(Value::Int(v)) => state.equals(&[*v]),
                     // JSON cannot tell a two-element list from a pair.
                     Some(Value::Pair(a, b)) => state.equals(&[*a, *b]),
+                    Some(Value::Str(_) | Value::Keyword(_)) => false,
                 };
                 ok.then(|| state.clone())
             }
@@ -276,38 +192,43 @@ impl Model for Kv {
         }
     }
     fn revealed(&self, op: &KvOp, output: Option<&Value>, out: &mut Vec<i64>) {
+        if let KvOp::Cas(expected, _) = op {
+            out.push(*expected);
+        } else {
+            self.sequence(op, output, out);
+        }
+    }
+    fn show_state(&self, state: &KvList) -> String {
+        if state.is_empty() {
+            "nil".to_string()
+        } else {
+            format!("{state:?}")
+        }
+    }
+    // Appends only add at the end, a put replaces the whole list and a cas
+    // its last element: the values before an appended one never change
+    // while it is there, as the sequence hooks require.
+    fn appends(&self, op: &KvOp) -> bool {
+        matches!(op, KvOp::Append(_))
+    }
+    fn last(&self, state: &KvList) -> Option<i64> {
+        state.last()
+    }
+    fn sequence(&self, op: &KvOp, output: Option<&Value>, out: &mut Vec<i64>) -> bool {
         match (op, output) {
             (KvOp::Get, Some(Value::List(items))) => out.extend(items),
             (KvOp::Get, Some(Value::Int(v))) => out.push(*v),
             (KvOp::Get, Some(Value::Pair(a, b))) => out.extend([*a, *b]),
-            (KvOp::Cas(expected, _), _) => out.push(*expected),
-            _ => {}
+            (KvOp::Get, Some(Value::Nil)) => {}
+            _ => return false,
         }
+        true
     }
 }
-
-/// The built-in models, for `--model` and `dsim list`.
-pub const MODELS: &[(&str, &str)] = &[
-    ("register", "read and write(v) of one integer register"),
-    ("cas-register", "read, write(v) and cas([old new]) of one register"),
-    ("kv", "get, put(v), append(v) and cas per key; keys are checked independently"),
-];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registers() {
-        let m = CasRegister;
-        let s = m.init();
-        assert_eq!(m.step(&s, &RegisterOp::Read, Some(&Value::Nil)), Some(None));
-        assert_eq!(m.step(&s, &RegisterOp::Read, Some(&Value::Int(0))), None);
-        let s = m.step(&s, &RegisterOp::Write(3), None).unwrap();
-        assert_eq!(m.step(&s, &RegisterOp::Cas(3, 4), None), Some(Some(4)));
-        assert_eq!(m.step(&s, &RegisterOp::Cas(2, 4), None), None);
-        assert!(Register.op("cas", &Value::Pair(1, 2)).is_err());
-    }
 
     #[test]
     fn kv_lists() {
