@@ -10,6 +10,10 @@ use std::fmt::Write;
 /// What `explore --json FILE` writes and `merge` reads.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {
+    /// Always `"sweep"`, first in the file: it marks the file as one dsim
+    /// wrote and may replace. Files from before it existed still read.
+    #[serde(default = "sweep_marker")]
+    pub dsim: String,
     pub dsim_version: String,
     pub jobs: Option<usize>,
     pub wall_time_s: Option<f64>,
@@ -18,7 +22,13 @@ pub struct Document {
 
 impl Document {
     pub fn new(sweeps: Vec<Sweep>, jobs: Option<usize>, wall_time_s: Option<f64>) -> Document {
-        Document { dsim_version: env!("CARGO_PKG_VERSION").to_string(), jobs, wall_time_s, sweeps }
+        Document {
+            dsim: sweep_marker(),
+            dsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            jobs,
+            wall_time_s,
+            sweeps,
+        }
     }
 
     /// Merges documents of shards: sweeps of the same scenario file (and
@@ -39,6 +49,10 @@ impl Document {
     pub fn findings(&self) -> usize {
         self.sweeps.iter().map(|s| s.findings.len()).sum()
     }
+}
+
+fn sweep_marker() -> String {
+    "sweep".to_string()
 }
 
 /// The text summary of a set of sweeps.

@@ -24,7 +24,6 @@ fn read_document(path: &Path) -> Result<Document, CliError> {
 pub fn merge(files: &[PathBuf], json: Option<&Path>, junit: Option<&Path>) -> Result<u8, CliError> {
     let docs = files.iter().map(|f| read_document(f)).collect::<Result<Vec<_>, _>>()?;
     let merged = Document::merge(&docs);
-    print!("{}", reports::sweep::summary(&merged));
     super::explore::write_outputs(&merged, json, junit)?;
     Ok(super::explore::exit_code(&merged.sweeps))
 }

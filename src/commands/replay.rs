@@ -69,7 +69,9 @@ pub fn replay(path: &Path, trace: Option<&Path>, json: bool) -> Result<u8, CliEr
             Some(p) => {
                 let mut sink = JsonLines::new(crate::files::create_trace(p)?);
                 let r = rerun(&repro, Some(&mut sink))?;
-                sink.finish().map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?;
+                sink.finish()
+                    .map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?
+                    .commit()?;
                 r
             }
             None => rerun(&repro, None)?,

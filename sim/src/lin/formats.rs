@@ -35,7 +35,9 @@ impl Format {
     /// Guesses the format from the text.
     pub fn detect(text: &str) -> Format {
         let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-        if first.starts_with('[') {
+        // `{"dsim":"history",...}` is what `run --history` writes; EDN maps
+        // begin with a keyword, `{:process`.
+        if first.starts_with('[') || first.starts_with("{\"dsim\"") {
             Format::Dsim
         } else if first.starts_with('{') {
             Format::Edn
@@ -55,7 +57,7 @@ pub struct ParseError {
 
 pub fn read_history(text: &str, format: Format) -> Result<History, ParseError> {
     match format {
-        Format::Dsim => serde_json::from_str(text).map_err(|e| {
+        Format::Dsim => dsim_history(text).map_err(|e| {
             let offset: usize =
                 text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum::<usize>()
                     + e.column().saturating_sub(1);
@@ -63,6 +65,30 @@ pub fn read_history(text: &str, format: Format) -> Result<History, ParseError> {
         }),
         Format::Edn => read_lines(text, edn_line),
         Format::JepsenLog => read_lines(text, log_line),
+    }
+}
+
+/// A dsim history file as `run --history` writes it:
+/// `{"dsim":"history","version":1,"events":[...]}`, the header marking it
+/// as dsim's. Older versions wrote the bare array of events, still read.
+#[derive(serde::Deserialize)]
+struct MarkedHistory {
+    #[allow(dead_code)]
+    dsim: HistoryMarker,
+    events: History,
+}
+
+#[derive(serde::Deserialize)]
+enum HistoryMarker {
+    #[serde(rename = "history")]
+    History,
+}
+
+fn dsim_history(text: &str) -> serde_json::Result<History> {
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str::<MarkedHistory>(text).map(|m| m.events)
+    } else {
+        serde_json::from_str(text)
     }
 }
 
