@@ -4,6 +4,7 @@
 use crate::numbers::{seconds, si, thousands};
 use serde::{Deserialize, Serialize};
 use sim::explore::Sweep;
+use sim::repro::shell_quote;
 use sim::Time;
 use std::fmt::Write;
 
@@ -142,10 +143,10 @@ fn sweep_text(s: &mut String, w: &Sweep) {
             f.message
         );
         if let Some(r) = &f.repro {
-            let _ = writeln!(s, "    repro: {r}\n    replay: dsim replay {r}");
+            let _ = writeln!(s, "    repro: {r}\n    replay: dsim replay {}", shell_quote(r));
         }
         if let Some(r) = &f.shrunk {
-            let _ = writeln!(s, "    shrunk: {r}\n    replay: dsim replay {r}");
+            let _ = writeln!(s, "    shrunk: {r}\n    replay: dsim replay {}", shell_quote(r));
         }
     }
     if !w.limited.seeds.is_empty() {

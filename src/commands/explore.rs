@@ -79,8 +79,11 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         None => None,
     };
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(CliError::Usage)?;
-    let jobs =
-        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = match args.jobs {
+        Some(0) => return Err(CliError::Usage("--jobs 0 runs nothing; give at least 1".into())),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     check_outputs(args.json.as_deref(), args.junit.as_deref())?;
     // Load everything first: a typo in the last file fails before any work.
     let mut runners = Vec::new();

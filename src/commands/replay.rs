@@ -4,19 +4,20 @@ use crate::error::{CliError, EXIT_INPUT, EXIT_OK};
 use crate::stopwatch::Stopwatch;
 use sim::repro::{Replay, Repro};
 use sim::trace::{HumanLines, JsonLines, TraceSink};
-use sim::{Diagnostic, RunOptions, RunResult, Scenario};
+use sim::{RunOptions, RunResult, Scenario};
 use std::path::{Path, PathBuf};
 
-/// Reads a repro file, pointing at the place of a JSON error.
+/// Reads a repro file and checks everything in it before anything runs,
+/// so that every error points into the repro file.
 pub fn read_repro(path: &Path) -> Result<Repro, CliError> {
+    let repro = Repro::load(path)?;
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::file(&shown, format!("cannot read the repro: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| {
-        let offset = offset_of(&text, e.line(), e.column());
-        Diagnostic::new(&shown, &text, Some(offset..offset + 1), format!("this is not a dsim repro: {e}"))
-            .into()
-    })
+    let runner = protocols::prepare(repro.scenario_in(&shown)?)?;
+    runner
+        .scenario()
+        .check_schedule(&repro.faults)
+        .map_err(|m| CliError::Usage(format!("the fault schedule in {shown} is invalid: {m}")))?;
+    Ok(repro)
 }
 
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
