@@ -133,3 +133,13 @@ fn the_replay_command_is_quoted_for_a_shell() {
     let line = text.lines().find(|l| l.contains("replay: dsim replay")).expect("a replay line");
     assert!(line.contains('\''), "quoted: {line}");
 }
+
+#[test]
+fn a_fifo_in_a_folder_of_repros_is_passed_over_not_opened() {
+    let dir = common::temp_dir("replay-fifo");
+    a_repro(&dir);
+    common::mkfifo(&dir.join("zz-not-a-repro.json"));
+    let o = dsim_within(60, &["replay", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("reproduced:").count(), 1, "{}", stdout(&o));
+}

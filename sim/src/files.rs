@@ -51,6 +51,32 @@ pub const MAX_INPUT_BYTES: u64 = 64 << 20;
 /// How many free names a new file (a repro) may try before giving up.
 pub const MAX_NAME_TRIES: u32 = 1000;
 
+/// A temporary name next to `target`, unique within this process (threads
+/// of one sweep write repros at once) and, through the process id, across
+/// processes. It keeps a prefix of the final name, so that it fits where
+/// the final name fits and a user can tell what it was for.
+fn temp_name(dir: &Path, target: &std::ffi::OsStr) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let prefix: String = target.to_string_lossy().chars().take(64).collect();
+    dir.join(format!(".{prefix}.{}-{n}.dsim-tmp", std::process::id()))
+}
+
+/// Creates a new temporary file next to `target`; a name left behind by a
+/// process that died is passed over.
+fn create_temp(dir: &Path, target: &std::ffi::OsStr) -> io::Result<(PathBuf, File)> {
+    for _ in 0..MAX_NAME_TRIES {
+        let temp = temp_name(dir, target);
+        // create_new never follows a link and never opens what exists.
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(f) => return Ok((temp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!("{MAX_NAME_TRIES} temporary names in {} are taken", dir.display())))
+}
+
 /// Opens an existing file for reading without following a symbolic link
 /// and without blocking on a FIFO; the caller checks what it opened.
 fn open_no_follow(path: &Path) -> io::Result<File> {
@@ -144,26 +170,9 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         fs::create_dir_all(dir).map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
-        // The temporary name keeps a prefix of the final one, so that it
-        // fits where the final name fits and a user can tell what it was.
-        let prefix: String = name.to_string_lossy().chars().take(64).collect();
-        for n in 0..MAX_NAME_TRIES {
-            let temp = dir.join(format!(".{prefix}.{}-{n}.dsim-tmp", std::process::id()));
-            // create_new never follows a link and never opens what exists.
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
-                Ok(f) => {
-                    return Ok(AtomicFile {
-                        target: target.to_path_buf(),
-                        temp,
-                        format,
-                        out: Some(io::BufWriter::new(f)),
-                    })
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(format!("cannot write {shown}: cannot create {}: {e}", temp.display())),
-            }
-        }
-        Err(format!("cannot write {shown}: {MAX_NAME_TRIES} temporary names next to it are taken"))
+        let (temp, file) = create_temp(dir, name)
+            .map_err(|e| format!("cannot write {shown}: cannot create a file in {}: {e}", dir.display()))?;
+        Ok(AtomicFile { target: target.to_path_buf(), temp, format, out: Some(io::BufWriter::new(file)) })
     }
 
     /// Finishes the file and puts it in place, checking again that the
@@ -225,9 +234,9 @@ pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
         _ => Path::new("."),
     };
     let name = path.file_name().ok_or_else(|| io::Error::other("the path names no file"))?;
-    let prefix: String = name.to_string_lossy().chars().take(64).collect();
-    let temp = dir.join(format!(".{prefix}.{}.dsim-tmp", std::process::id()));
-    let mut f = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+    // An error here is never AlreadyExists, which callers take to mean
+    // that `path` is taken.
+    let (temp, mut f) = create_temp(dir, name).map_err(io::Error::other)?;
     let written = f.write_all(contents).and_then(|_| f.sync_all());
     drop(f);
     let placed = written.and_then(|_| match fs::hard_link(&temp, path) {

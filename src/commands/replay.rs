@@ -43,7 +43,8 @@ fn repro_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read the folder {}: {e}", path.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // Only regular files: opening a FIFO found in the folder would block.
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
         .collect();
     files.sort();
     if files.is_empty() {
