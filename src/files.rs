@@ -1,68 +1,81 @@
-//! Output files without clobbering the user's work: a path the user names
-//! is overwritten only if it is empty or already holds what dsim writes
-//! there. (Repros are written by `sim::repro::Repro::write_new`, which
-//! never replaces a different file.)
+//! Output files as the command line names them: `-` is standard output,
+//! anything else a file written by `sim::files`' rules (never a user's
+//! file, never through a link, never a special file, always renamed into
+//! place).
 
 use crate::error::CliError;
-use std::io::{BufRead, BufReader};
+use sim::files::{AtomicFile, Format};
+use std::io::Write;
 use std::path::Path;
 
-/// What a file must look like for dsim to write over it.
-#[derive(Clone, Copy)]
-pub enum Kind {
-    Trace,
-    History,
-    SweepJson,
-    Junit,
+pub use sim::files::{HISTORY, JUNIT, SWEEP, TRACE};
+
+/// Whether a FILE argument means standard output.
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
 }
 
-fn looks_like(kind: Kind, path: &Path) -> bool {
-    match kind {
-        Kind::Trace => {
-            let Ok(file) = std::fs::File::open(path) else { return true };
-            let mut first = String::new();
-            let _ = BufReader::new(file).read_line(&mut first);
-            first.trim().is_empty()
-                || serde_json::from_str::<sim::trace::TraceLine>(first.trim()).is_ok()
-                || first.starts_with("#1 ")
-        }
-        Kind::History => std::fs::read_to_string(path)
-            .is_ok_and(|t| t.trim().is_empty() || serde_json::from_str::<sim::History>(&t).is_ok()),
-        Kind::SweepJson => std::fs::read_to_string(path).is_ok_and(|t| {
-            t.trim().is_empty() || serde_json::from_str::<reports::sweep::Document>(&t).is_ok()
-        }),
-        Kind::Junit => std::fs::read_to_string(path)
-            .is_ok_and(|t| t.trim().is_empty() || t.contains("<testsuites name=\"dsim\"")),
+/// Checks, before any work, that `path` may be written with `format`.
+pub fn check_writable(path: &Path, format: Format) -> Result<(), CliError> {
+    if is_stdout(path) {
+        return Ok(());
     }
+    sim::files::check_writable(path, format).map_err(CliError::Usage)
 }
 
-/// Checks that `path` may be (over)written with a file of `kind`.
-pub fn check_overwritable(path: &Path, kind: Kind) -> Result<(), CliError> {
-    if !path.exists() || looks_like(kind, path) {
-        Ok(())
+/// Writes a whole output file, or prints it for `-`.
+pub fn write_output(path: &Path, format: Format, contents: &str) -> Result<(), CliError> {
+    if is_stdout(path) {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(contents.as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(|e| CliError::Usage(format!("cannot write to standard output: {e}")));
+    }
+    sim::files::write_file(path, format, contents.as_bytes()).map_err(CliError::Usage)
+}
+
+/// Where a trace goes: a file put in place when finished, or stdout.
+pub enum TraceOut {
+    File(AtomicFile),
+    Stdout(std::io::Stdout),
+}
+
+/// Starts a trace file (or standard output for `-`) with its header line.
+pub fn create_trace(path: &Path) -> Result<TraceOut, CliError> {
+    let mut out = if is_stdout(path) {
+        TraceOut::Stdout(std::io::stdout())
     } else {
-        Err(CliError::Usage(format!(
-            "{} exists and was not written by dsim; not overwriting it (choose another path)",
-            path.display()
-        )))
-    }
-}
-
-/// Writes a file the user named, after checking it may be overwritten.
-pub fn write_output(path: &Path, kind: Kind, contents: &str) -> Result<(), CliError> {
-    check_overwritable(path, kind)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Usage(format!("cannot create the folder {}: {e}", dir.display())))?;
-    }
-    std::fs::write(path, contents)
-        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
-}
-
-/// Opens a trace file for writing.
-pub fn create_trace(path: &Path) -> Result<std::io::BufWriter<std::fs::File>, CliError> {
-    check_overwritable(path, Kind::Trace)?;
-    let file = std::fs::File::create(path)
+        TraceOut::File(AtomicFile::create(path, TRACE).map_err(CliError::Usage)?)
+    };
+    out.write_all(sim::files::TRACE_HEADER.as_bytes())
         .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", path.display())))?;
-    Ok(std::io::BufWriter::new(file))
+    Ok(out)
+}
+
+impl TraceOut {
+    /// Puts a finished trace file in place.
+    pub fn commit(self) -> Result<(), CliError> {
+        match self {
+            TraceOut::File(f) => f.commit().map_err(CliError::Usage),
+            TraceOut::Stdout(mut s) => {
+                s.flush().map_err(|e| CliError::Usage(format!("cannot write to standard output: {e}")))
+            }
+        }
+    }
+}
+
+impl Write for TraceOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            TraceOut::File(f) => f.write(buf),
+            TraceOut::Stdout(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            TraceOut::File(f) => f.flush(),
+            TraceOut::Stdout(s) => s.flush(),
+        }
+    }
 }

@@ -106,7 +106,10 @@ fn trace_is_written_as_json_lines() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let text = std::fs::read_to_string(&trace).unwrap();
-    let lines: Vec<sim::trace::TraceLine> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (header, events) = text.split_once('\n').unwrap();
+    assert_eq!(header, r#"{"dsim":"trace","version":1}"#, "a header marks the file as dsim's");
+    let lines: Vec<sim::trace::TraceLine> =
+        events.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len() as u64, v["events"].as_u64().unwrap());
     assert!(lines.iter().any(|l| l.event == "deliver" && l.from.is_some() && l.sent_ns.is_some()));
     // Running again over our own trace is allowed; over a user's file is not.

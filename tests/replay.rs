@@ -103,5 +103,9 @@ fn replay_can_print_and_write_the_trace() {
     let o = dsim(&["replay", path.to_str().unwrap(), "--trace", trace.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let lines = std::fs::read_to_string(&trace).unwrap().lines().count() as u64;
-    assert_eq!(lines, repro.violation.unwrap().step, "one line per event up to the violation");
+    assert_eq!(
+        lines,
+        1 + repro.violation.unwrap().step,
+        "a header, then one line per event up to the violation"
+    );
 }

@@ -25,7 +25,9 @@ pub fn junit(doc: &Document) -> String {
     let failures =
         doc.sweeps.iter().filter(|s| !s.findings.is_empty() || !s.nondeterministic.is_empty()).count();
     let time = doc.wall_time_s.unwrap_or(0.0);
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    // The comment marks the file as dsim's, which dsim may replace.
+    let mut x =
+        format!("{} report: written by dsim; dsim replaces it when asked to -->\n", sim::files::JUNIT.marker);
     let _ = writeln!(
         x,
         "<testsuites name=\"dsim\" tests=\"{tests}\" failures=\"{failures}\" time=\"{time:.3}\">"
@@ -58,7 +60,7 @@ pub fn junit(doc: &Document) -> String {
                 f.message
             );
             if let Some(r) = &f.repro {
-                body.push_str(&format!("replay: dsim replay {r}\n"));
+                body.push_str(&format!("replay: dsim replay {}\n", sim::repro::shell_quote(r)));
             }
             let _ = writeln!(
                 x,
@@ -83,6 +85,14 @@ pub fn junit(doc: &Document) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn begins_with_the_marker_dsim_recognises() {
+        let doc = crate::sweep::Document::new(Vec::new(), None, None);
+        assert!(super::junit(&doc).starts_with(sim::files::JUNIT.marker));
+        let json = serde_json::to_string_pretty(&doc).unwrap();
+        assert!(json.starts_with(sim::files::SWEEP.marker), "{json}");
+    }
+
     #[test]
     fn escapes_markup() {
         assert_eq!(super::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");

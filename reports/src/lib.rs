@@ -7,4 +7,5 @@ pub mod junit;
 pub mod lin;
 pub mod numbers;
 pub mod run;
+pub mod shards;
 pub mod sweep;

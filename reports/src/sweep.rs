@@ -4,12 +4,17 @@
 use crate::numbers::{seconds, si, thousands};
 use serde::{Deserialize, Serialize};
 use sim::explore::Sweep;
+use sim::repro::shell_quote;
 use sim::Time;
 use std::fmt::Write;
 
 /// What `explore --json FILE` writes and `merge` reads.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {
+    /// Always `"sweep"`, first in the file: it marks the file as one dsim
+    /// wrote and may replace. Files from before it existed still read.
+    #[serde(default = "sweep_marker")]
+    pub dsim: String,
     pub dsim_version: String,
     pub jobs: Option<usize>,
     pub wall_time_s: Option<f64>,
@@ -18,7 +23,13 @@ pub struct Document {
 
 impl Document {
     pub fn new(sweeps: Vec<Sweep>, jobs: Option<usize>, wall_time_s: Option<f64>) -> Document {
-        Document { dsim_version: env!("CARGO_PKG_VERSION").to_string(), jobs, wall_time_s, sweeps }
+        Document {
+            dsim: sweep_marker(),
+            dsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            jobs,
+            wall_time_s,
+            sweeps,
+        }
     }
 
     /// Merges documents of shards: sweeps of the same scenario file (and
@@ -39,6 +50,10 @@ impl Document {
     pub fn findings(&self) -> usize {
         self.sweeps.iter().map(|s| s.findings.len()).sum()
     }
+}
+
+fn sweep_marker() -> String {
+    "sweep".to_string()
 }
 
 /// The text summary of a set of sweeps.
@@ -128,10 +143,10 @@ fn sweep_text(s: &mut String, w: &Sweep) {
             f.message
         );
         if let Some(r) = &f.repro {
-            let _ = writeln!(s, "    repro: {r}\n    replay: dsim replay {r}");
+            let _ = writeln!(s, "    repro: {r}\n    replay: dsim replay {}", shell_quote(r));
         }
         if let Some(r) = &f.shrunk {
-            let _ = writeln!(s, "    shrunk: {r}\n    replay: dsim replay {r}");
+            let _ = writeln!(s, "    shrunk: {r}\n    replay: dsim replay {}", shell_quote(r));
         }
     }
     if !w.limited.seeds.is_empty() {

@@ -12,6 +12,7 @@ pub mod disk;
 pub mod engine;
 pub mod explore;
 pub mod fault;
+pub mod files;
 pub mod hash;
 pub mod history;
 pub mod lin;

@@ -8,7 +8,9 @@
 //! runs agreed when they do not.
 
 use crate::fault::TimedFault;
+use crate::files::{holds_exactly, write_new, MAX_NAME_TRIES};
 use crate::result::{Outcome, RunResult, Violation};
+use crate::{Diagnostic, Scenario};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -68,9 +70,38 @@ impl Repro {
         write_unclobbered(dir, name, "json", &text)
     }
 
-    /// The command that replays the repro at `path`.
+    /// The command that replays the repro at `path`, ready to paste into
+    /// a shell.
     pub fn replay_command(path: &Path) -> String {
-        format!("dsim replay {}", path.display())
+        format!("dsim replay {}", shell_quote(&path.display().to_string()))
+    }
+
+    /// Reads a repro file: at most [`crate::files::MAX_INPUT_BYTES`], UTF-8,
+    /// JSON, with an embedded scenario that parses. Every error names
+    /// `path` and the place in it.
+    pub fn load(path: &Path) -> Result<Repro, Diagnostic> {
+        let shown = path.display().to_string();
+        let text = crate::files::read_text(&shown, "repro")?;
+        Repro::from_text(&shown, &text)
+    }
+
+    /// A repro from its text; `shown` names the file in messages.
+    pub fn from_text(shown: &str, text: &str) -> Result<Repro, Diagnostic> {
+        let repro: Repro = serde_json::from_str(text).map_err(|e| {
+            let start: usize =
+                text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+            let offset = (start + e.column().saturating_sub(1)).min(text.len());
+            Diagnostic::new(shown, text, Some(offset..offset + 1), format!("this is not a dsim repro: {e}"))
+        })?;
+        repro.scenario_in(shown)?;
+        Ok(repro)
+    }
+
+    /// The embedded scenario, parsed; its errors are placed in "the
+    /// scenario embedded in FILE", the file it was read from, not the
+    /// scenario file it was first written from, which was never read.
+    pub fn scenario_in(&self, file: &str) -> Result<Scenario, Diagnostic> {
+        Scenario::parse(&format!("the scenario embedded in {file}"), &self.scenario.source)
     }
 
     /// Compares a rerun with what this repro recorded.
@@ -123,30 +154,57 @@ pub fn file_stem(path: &str) -> String {
     stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// Writes `contents` to `dir/stem.ext`, or, if that holds something else,
-/// to `dir/stem-2.ext`, `dir/stem-3.ext`... Identical content is not
-/// written twice. Nothing a user wrote is overwritten.
+/// Writes `contents` to `dir/stem.ext`, or, if that name is taken, to
+/// `dir/stem-2.ext`, `dir/stem-3.ext`... Identical content is not written
+/// twice. Nothing that exists is overwritten or read past the length of
+/// `contents` (a FIFO or a link at a name just takes the name). Any error
+/// other than a taken name, such as a name too long or a folder that may
+/// not be written, ends the search at once, as does the
+/// [`MAX_NAME_TRIES`]-th taken name.
 pub fn write_unclobbered(dir: &Path, stem: &str, ext: &str, contents: &str) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    for n in 1u32.. {
+    for n in 1..=MAX_NAME_TRIES {
         let name = if n == 1 { format!("{stem}.{ext}") } else { format!("{stem}-{n}.{ext}") };
         let path = dir.join(name);
-        match std::fs::read_to_string(&path) {
-            Ok(existing) if existing == contents => return Ok(path),
+        match std::fs::symlink_metadata(&path) {
+            Ok(_) if holds_exactly(&path, contents.as_bytes()) => return Ok(path),
             Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // create_new: if another process took the name meanwhile, try the next.
-                match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                    Ok(mut f) => {
-                        std::io::Write::write_all(&mut f, contents.as_bytes())?;
-                        return Ok(path);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match write_new(&path, contents.as_bytes())
+            {
+                Ok(()) => return Ok(path),
+                // Another process took the name meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
         }
     }
-    unreachable!("an unbounded range always yields a name")
+    Err(std::io::Error::other(format!(
+        "{stem}.{ext} and the next {} names in {} are all taken",
+        MAX_NAME_TRIES - 1,
+        dir.display()
+    )))
+}
+
+/// `text` as one word for a POSIX shell: as it is when that is safe, else
+/// in single quotes (a quote inside becomes `'\''`).
+pub fn shell_quote(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:=@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_for_a_shell() {
+        assert_eq!(shell_quote("dsim-out/a-seed1.json"), "dsim-out/a-seed1.json");
+        assert_eq!(shell_quote("my out/a.json"), "'my out/a.json'");
+        assert_eq!(shell_quote("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

@@ -92,9 +92,21 @@ pub const DURATION_EXPECTED: &str =
     "a duration: a whole number with a unit, such as \"150ms\", \"2s\" or \"500us\" (units: ns, us, ms, s, m, h)";
 
 /// Parses `"150ms"`, `"2s"`, `"1.5s"` (a decimal point is allowed when the
-/// result is a whole number of nanoseconds), `"0"`.
+/// result is a whole number of nanoseconds), `"0"`. Spaces are refused, not
+/// trimmed: `"5 s"` is more likely a typo for something else than a
+/// duration, and one spelling per duration keeps files greppable.
 pub fn parse_duration(text: &str) -> Result<Time, String> {
-    let s = text.trim();
+    if !text.contains(char::is_whitespace) {
+        return parse_compact(text, text);
+    }
+    // Say what else is wrong first (`"5 parsecs"`: an unknown unit).
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    parse_compact(&compact, text)?;
+    Err(format!("`{text}` contains a space; write a duration without spaces, such as \"150ms\" or \"2s\""))
+}
+
+/// Parses `s`, which has no spaces; `text` is what the user wrote.
+fn parse_compact(s: &str, text: &str) -> Result<Time, String> {
     if s == "0" {
         return Ok(Time::ZERO);
     }
@@ -102,7 +114,6 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| format!("`{text}` has no unit; expected {DURATION_EXPECTED}"))?;
     let (number, unit) = s.split_at(split);
-    let unit = unit.trim();
     let scale = UNITS
         .iter()
         .find(|(name, _)| *name == unit)
@@ -275,6 +286,11 @@ mod tests {
         for bad in ["5 parsecs", "ms", "12", "1.2.3s", "-5s", "1.0000000001s", "", "s5"] {
             assert!(parse_duration(bad).is_err(), "{bad} parsed");
         }
+        for spaced in ["5 s", " 5s", "5ms ", "5\ts", "\u{a0}5s", " 0"] {
+            let e = parse_duration(spaced).unwrap_err();
+            assert!(e.contains("space"), "{spaced:?}: {e}");
+        }
+        assert!(DurationRange::parse("2s .. 6s").is_err());
     }
 
     #[test]

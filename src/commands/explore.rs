@@ -2,7 +2,7 @@
 
 use crate::cli::ExploreArgs;
 use crate::error::{CliError, EXIT_LIMIT, EXIT_NONDETERMINISTIC, EXIT_OK, EXIT_VIOLATION};
-use crate::files::{self, Kind};
+use crate::files;
 use crate::progress::Reporter;
 use crate::stopwatch::Stopwatch;
 use reports::sweep::Document;
@@ -34,14 +34,31 @@ pub fn exit_code(sweeps: &[Sweep]) -> u8 {
     }
 }
 
-/// Writes the JSON and JUnit files asked for.
+/// Checks, before any work, that the JSON and JUnit files may be written.
+pub fn check_outputs(json: Option<&Path>, junit: Option<&Path>) -> Result<(), CliError> {
+    if json.is_some_and(files::is_stdout) && junit.is_some_and(files::is_stdout) {
+        return Err(CliError::Usage("--json and --junit cannot both go to standard output (-)".into()));
+    }
+    json.map(|p| files::check_writable(p, files::SWEEP)).transpose()?;
+    junit.map(|p| files::check_writable(p, files::JUNIT)).transpose()?;
+    Ok(())
+}
+
+/// Prints the summary, on stderr when stdout carries a file (`-`), then
+/// writes the JSON and JUnit files asked for.
 pub fn write_outputs(doc: &Document, json: Option<&Path>, junit: Option<&Path>) -> Result<(), CliError> {
+    let summary = reports::sweep::summary(doc);
+    if json.or(junit).is_some_and(files::is_stdout) {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+    }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(doc).expect("JSON serializes") + "\n";
-        files::write_output(path, Kind::SweepJson, &text)?;
+        files::write_output(path, files::SWEEP, &text)?;
     }
     if let Some(path) = junit {
-        files::write_output(path, Kind::Junit, &reports::junit::junit(doc))?;
+        files::write_output(path, files::JUNIT, &reports::junit::junit(doc))?;
     }
     Ok(())
 }
@@ -62,14 +79,12 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         None => None,
     };
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(CliError::Usage)?;
-    let jobs =
-        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    for p in [&args.json, &args.junit].into_iter().flatten() {
-        files::check_overwritable(
-            p,
-            if Some(p) == args.junit.as_ref() { Kind::Junit } else { Kind::SweepJson },
-        )?;
-    }
+    let jobs = match args.jobs {
+        Some(0) => return Err(CliError::Usage("--jobs 0 runs nothing; give at least 1".into())),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    check_outputs(args.json.as_deref(), args.junit.as_deref())?;
     // Load everything first: a typo in the last file fails before any work.
     let mut runners = Vec::new();
     for path in &args.scenarios {
@@ -110,7 +125,6 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         sweeps.push(sweep);
     }
     let doc = Document::new(sweeps, Some(jobs), Some(total_watch.seconds()));
-    print!("{}", reports::sweep::summary(&doc));
     write_outputs(&doc, args.json.as_deref(), args.junit.as_deref())?;
     Ok(exit_code(&doc.sweeps))
 }

@@ -4,19 +4,20 @@ use crate::error::{CliError, EXIT_INPUT, EXIT_OK};
 use crate::stopwatch::Stopwatch;
 use sim::repro::{Replay, Repro};
 use sim::trace::{HumanLines, JsonLines, TraceSink};
-use sim::{Diagnostic, RunOptions, RunResult, Scenario};
+use sim::{RunOptions, RunResult, Scenario};
 use std::path::{Path, PathBuf};
 
-/// Reads a repro file, pointing at the place of a JSON error.
+/// Reads a repro file and checks everything in it before anything runs,
+/// so that every error points into the repro file.
 pub fn read_repro(path: &Path) -> Result<Repro, CliError> {
+    let repro = Repro::load(path)?;
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::file(&shown, format!("cannot read the repro: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| {
-        let offset = offset_of(&text, e.line(), e.column());
-        Diagnostic::new(&shown, &text, Some(offset..offset + 1), format!("this is not a dsim repro: {e}"))
-            .into()
-    })
+    let runner = crate::registry().prepare(repro.scenario_in(&shown)?)?;
+    runner
+        .scenario()
+        .check_schedule(&repro.faults)
+        .map_err(|m| CliError::Usage(format!("the fault schedule in {shown} is invalid: {m}")))?;
+    Ok(repro)
 }
 
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
@@ -42,7 +43,8 @@ fn repro_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read the folder {}: {e}", path.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // Only regular files: opening a FIFO found in the folder would block.
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
         .collect();
     files.sort();
     if files.is_empty() {
@@ -69,7 +71,9 @@ pub fn replay(path: &Path, trace: Option<&Path>, json: bool) -> Result<u8, CliEr
             Some(p) => {
                 let mut sink = JsonLines::new(crate::files::create_trace(p)?);
                 let r = rerun(&repro, Some(&mut sink))?;
-                sink.finish().map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?;
+                sink.finish()
+                    .map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?
+                    .commit()?;
                 r
             }
             None => rerun(&repro, None)?,

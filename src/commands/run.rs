@@ -20,6 +20,9 @@ pub fn run(
     history: Option<&Path>,
 ) -> Result<u8, CliError> {
     let runner = crate::registry().load(path)?;
+    if let Some(path) = history {
+        files::check_writable(path, files::HISTORY)?;
+    }
     let scenario = runner.scenario();
     let seed = seed.unwrap_or(scenario.seed);
     let schedule = scenario.fault_schedule(seed);
@@ -34,16 +37,17 @@ pub fn run(
     let result = run_traced(runner.as_ref(), seed, schedule, trace)?;
     let wall = watch.seconds();
     if let Some(path) = history {
-        files::write_output(path, files::Kind::History, &history_json(&result.history))?;
+        files::write_output(path, files::HISTORY, &history_json(&result.history))?;
     }
     report(scenario, &result, wall, out, json)
 }
 
-/// A history as JSON, one event per line so that it reads (and diffs) well.
+/// A history as JSON, one event per line so that it reads (and diffs)
+/// well, after the header that marks the file as dsim's.
 pub fn history_json(history: &sim::History) -> String {
     let lines: Vec<String> =
         history.events.iter().map(|e| serde_json::to_string(e).expect("an event serializes")).collect();
-    format!("[\n{}\n]\n", lines.join(",\n"))
+    format!("{}\"version\":1,\"events\":[\n{}\n]}}\n", files::HISTORY.marker, lines.join(",\n"))
 }
 
 /// One run, its trace written to `trace` if given.
@@ -60,7 +64,8 @@ fn run_traced(
     );
     if let (Some(sink), Some(p)) = (sink, trace) {
         sink.finish()
-            .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", p.display())))?;
+            .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", p.display())))?
+            .commit()?;
     }
     Ok(result)
 }

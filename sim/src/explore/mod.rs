@@ -559,8 +559,10 @@ impl<'a> Explorer<'a> {
         let stem = crate::repro::file_stem(&scenario.path);
         let mut sink = if self.traces {
             let path = dir.join(format!("{stem}-seed{seed}.trace.jsonl"));
-            std::fs::create_dir_all(dir).ok();
-            std::fs::File::create(path).ok().map(|f| JsonLines::new(std::io::BufWriter::new(f)))
+            crate::files::AtomicFile::create(&path, crate::files::TRACE).ok().and_then(|mut f| {
+                std::io::Write::write_all(&mut f, crate::files::TRACE_HEADER.as_bytes()).ok()?;
+                Some(JsonLines::new(f))
+            })
         } else {
             None
         };
@@ -568,7 +570,7 @@ impl<'a> Explorer<'a> {
             RunOptions { trace: sink.as_mut().map(|s| s as &mut dyn crate::trace::TraceSink), faults: None };
         let rerun = self.runner.run(seed, options);
         if let Some(s) = sink {
-            let _ = s.finish();
+            let _ = s.finish().map(crate::files::AtomicFile::commit);
         }
         if rerun.trace_hash != expected_hash {
             return Err(Nondeterminism {

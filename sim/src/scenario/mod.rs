@@ -181,8 +181,7 @@ const MIN_NEMESIS_INTERVAL: Time = Time::from_millis(1);
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &str) -> Result<Scenario, Diagnostic> {
-        let source = std::fs::read_to_string(path)
-            .map_err(|e| Diagnostic::file(path, format!("cannot read the scenario: {e}")))?;
+        let source = crate::files::read_text(path, "scenario")?;
         Scenario::parse(path, &source)
     }
 

@@ -52,6 +52,10 @@ impl Format {
     pub fn detect(text: &str) -> Format {
         let t = text.trim_start();
         let after = |s: &str, n: usize| s[n..].trim_start().to_string();
+        if t.starts_with("{\"dsim\"") {
+            // What `run --history` writes; EDN maps begin `{:`.
+            return Format::Dsim;
+        }
         match t.as_bytes().first() {
             Some(b'{' | b'#' | b';') => Format::Edn,
             Some(b'[') => {
