@@ -56,14 +56,22 @@ impl Clock {
         Clock { anchor: Time::ZERO, wall_at_anchor: 0, mono_at_anchor: 0, drift_ppm: 0 }
     }
 
+    #[inline]
     fn elapsed(&self, now: Time) -> i128 {
         let dt = now.nanos().saturating_sub(self.anchor.nanos()) as i128;
+        if self.drift_ppm == 0 {
+            // Most clocks never drift: no 128-bit division on the hot path.
+            return dt;
+        }
         dt + dt * self.drift_ppm as i128 / PPM
     }
 
     /// The wall clock when the true time is `now`.
     #[inline]
     pub fn wall(&self, now: Time) -> Time {
+        if self.drift_ppm == 0 && self.wall_at_anchor == self.anchor.nanos() as i128 {
+            return now; // an exact clock
+        }
         let t = self.wall_at_anchor + self.elapsed(now);
         Time(t.clamp(0, u64::MAX as i128) as u64)
     }
