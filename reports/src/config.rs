@@ -10,10 +10,13 @@ use std::fmt::Write;
 /// Most schedule lines shown before the rest are summarised.
 const SCHEDULE_LINES: usize = 40;
 
+/// `nemesis` is the plan this seed runs (`swarm = true` draws it from the
+/// seed: the caller resolves it; reports draw nothing).
 pub fn describe(
     scenario: &Scenario,
     parameters: &[(&str, String)],
     seed: u64,
+    nemesis: &sim::nemesis::NemesisPlan,
     schedule: &[TimedFault],
 ) -> String {
     let mut s = String::new();
@@ -66,7 +69,6 @@ pub fn describe(
             scenario.settle
         ),
     );
-    let nemesis = scenario.nemesis.for_seed(seed);
     let mut kinds = Vec::new();
     if let Some(c) = &nemesis.crash {
         kinds.push(format!("crash every {} for {}", c.every, c.down));

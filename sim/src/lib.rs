@@ -38,15 +38,16 @@ pub mod trace;
 pub mod workload;
 
 pub use clock::{Clock, ClockReading};
-pub use engine::{simulate, Cluster, Ctx, Effect, Observed, RunOptions, World};
+pub use engine::{simulate, RunOptions};
 pub use fault::{FaultAction, TimedFault};
 pub use history::{Completion, History, HistoryEvent, Op, Value};
 pub use metrics::Metric;
-pub use named::{NamedSet, Never};
+pub use named::NamedSet;
 pub use process::ProcessId;
 pub use property::{Kind, PropertySet, PropertySpec, PropertyVerdict, Status, Verdicts};
 pub use protocol::{
-    BugSet, BugSpec, Checker, Client, Description, NoClient, Protocol, ProtocolInfo, Server, Setup,
+    BugSet, BugSpec, Checker, Client, Cluster, Ctx, Description, Effect, Never, NoClient, Observed, Protocol,
+    ProtocolInfo, Server, Setup, World,
 };
 pub use registry::Registry;
 pub use repro::Repro;

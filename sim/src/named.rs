@@ -38,36 +38,6 @@ pub trait NamedSet: Copy + Eq + Ord + Debug + Send + Sync + 'static {
     }
 }
 
-/// An empty set: a protocol with no seeded bugs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Never {}
-
-impl Spec for crate::protocol::BugSpec {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-}
-impl Spec for crate::property::PropertySpec {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-}
-impl Spec for crate::role::RoleSpec {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-}
-
-impl NamedSet for Never {
-    type Spec = crate::protocol::BugSpec;
-    const ALL: &'static [Self] = &[];
-    const SPECS: &'static [crate::protocol::BugSpec] = &[];
-    fn index(self) -> usize {
-        match self {}
-    }
-}
-impl crate::protocol::BugSet for Never {}
-
 /// Whether every name in `names` is distinct; used at compile time by the
 /// macros, so two variants can never share a name.
 pub const fn distinct(names: &[&str]) -> bool {

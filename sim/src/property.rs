@@ -79,6 +79,12 @@ pub struct PropertyVerdict {
     pub status: Status,
 }
 
+impl crate::named::Spec for PropertySpec {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// A protocol's properties: an enum made by [`properties!`](crate::properties).
 pub trait PropertySet: crate::named::NamedSet<Spec = PropertySpec> {}
 

@@ -16,6 +16,12 @@ pub struct RoleSpec {
     pub description: &'static str,
 }
 
+impl crate::named::Spec for RoleSpec {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// A protocol's roles: an enum made by [`roles!`](crate::roles).
 pub trait RoleSet: NamedSet<Spec = RoleSpec> {}
 

@@ -6,9 +6,10 @@
 //! before anything runs: a typo is an error with its place in the file and a
 //! did-you-mean, never a surprise during a run.
 
-use crate::engine::{simulate, Cluster, RunOptions, RunPlan};
+use crate::engine::{simulate, RunOptions, RunPlan};
 use crate::named::{did_you_mean, NamedSet};
 use crate::property::NO_PANIC;
+use crate::protocol::Cluster;
 use crate::protocol::{Description, Protocol};
 use crate::result::RunResult;
 use crate::scenario::{Diagnostic, Scenario};

@@ -15,10 +15,10 @@
 
 use crate::clock::Clock;
 use crate::disk::{CrashMode, Disk};
-use crate::engine::{Cluster, Ctx, Effect, Timers};
 use crate::history::Op;
 use crate::process::ProcessId;
 use crate::protocol::{Client, Protocol, Server};
+use crate::protocol::{Cluster, Ctx, Effect, Timers};
 use crate::rng::{Rng, Stream};
 use crate::time::Time;
 

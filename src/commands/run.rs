@@ -27,7 +27,16 @@ pub fn run(
     let seed = seed.unwrap_or(scenario.seed);
     let schedule = scenario.fault_schedule(seed);
     if !json {
-        print!("{}", reports::config::describe(scenario, &runner.parameters(), seed, &schedule));
+        print!(
+            "{}",
+            reports::config::describe(
+                scenario,
+                &runner.parameters(),
+                seed,
+                &scenario.nemesis.for_seed(seed),
+                &schedule
+            )
+        );
         println!();
     }
     if check_determinism {

@@ -16,7 +16,7 @@ pub struct Log {
 
 /// The hash of a prefix ending in `entry`, from the hash before it.
 pub fn chain(before: u64, entry: &LogEntry) -> u64 {
-    let mut h = sim::engine::StableHasher::default();
+    let mut h = sim::hash::StableHasher::default();
     std::hash::Hash::hash(&(before, entry), &mut h);
     std::hash::Hasher::finish(&h)
 }

@@ -76,9 +76,9 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         // already over; `on_client` finds none pending and must not see it.
         self.current = Some(id);
         let proc = &mut self.clients[client as usize];
-        let super::procs::Proc { state, timers, rng, clock, .. } = proc;
+        let crate::protocol::ProcessState { state, timers, rng, clock, .. } = proc;
         let Some(state) = state.as_mut() else { return Flow::Step };
-        let mut ctx = super::Ctx {
+        let mut ctx = crate::protocol::Ctx {
             me: id,
             now: self.now,
             clock,

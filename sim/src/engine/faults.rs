@@ -58,15 +58,15 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             if proc.state.take().is_some() {
                 proc.disk.crash(self.crash_mode, &mut self.crash_rng);
                 proc.timers.clear();
-                proc.deferred.clear();
                 proc.paused_since = None;
+                self.deferred[p.index() as usize].clear();
             }
         } else {
             let proc = &mut self.clients[p.index() as usize];
             if proc.state.take().is_some() {
                 proc.timers.clear();
-                proc.deferred.clear();
                 proc.paused_since = None;
+                self.deferred[p.dense(self.servers.len() as u32)].clear();
                 // The operation in progress ends with the process: its
                 // outcome is unknown, as Jepsen records a crashed client.
                 if let Some(invoke) = self.client_ops[p.index() as usize].pending.take() {
@@ -104,13 +104,12 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         if !self.exists(p) {
             return;
         }
-        let (paused, deferred) = if p.is_server() {
-            let proc = &mut self.servers[p.index() as usize];
-            (proc.paused_since.take(), std::mem::take(&mut proc.deferred))
+        let paused = if p.is_server() {
+            self.servers[p.index() as usize].paused_since.take()
         } else {
-            let proc = &mut self.clients[p.index() as usize];
-            (proc.paused_since.take(), std::mem::take(&mut proc.deferred))
+            self.clients[p.index() as usize].paused_since.take()
         };
+        let deferred = std::mem::take(&mut self.deferred[p.dense(self.servers.len() as u32)]);
         if paused.is_some() {
             for event in deferred {
                 self.queue.push(self.now, event);

@@ -8,16 +8,12 @@
 //! in steady state allocates only what the protocol's own messages allocate.
 
 mod clients;
-mod ctx;
 mod faults;
 mod finish;
-mod procs;
 mod queue;
-mod world;
 
-pub use crate::hash::{hex, stable_hash, StableHasher, TraceHash};
-pub use ctx::{Cluster, Ctx, DiskHandle, Effect, PendingTimer, Timers};
-pub use world::{Observed, ProcessView, World};
+use crate::hash::{hex, stable_hash, TraceHash};
+use crate::protocol::{Cluster, Ctx, Effect, Observed, ProcessState, World};
 
 use crate::fault::TimedFault;
 use crate::history::History;
@@ -32,7 +28,6 @@ use crate::scenario::Scenario;
 use crate::time::Time;
 use crate::trace::{TraceLine, TraceSink};
 use crate::workload::Generator;
-use procs::{ClientOps, Proc};
 use queue::Queue;
 
 pub(crate) enum Event<P: Protocol> {
@@ -126,6 +121,13 @@ macro_rules! world_view {
 }
 pub(crate) use world_view;
 
+/// A client's place in the workload: the operation in progress.
+#[derive(Clone, Copy, Default)]
+struct ClientOps {
+    /// The history position of the operation in progress.
+    pending: Option<u32>,
+}
+
 struct Workload {
     generator: Box<dyn Generator>,
     rng: Rng,
@@ -145,8 +147,11 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     net: Network,
     net_rng: Rng,
     next_timer: u64,
-    servers: Vec<Proc<P, P::Server>>,
-    clients: Vec<Proc<P, P::Client>>,
+    servers: Vec<ProcessState<P, P::Server>>,
+    clients: Vec<ProcessState<P, P::Client>>,
+    /// Events that arrived for each server (then client) while it was
+    /// paused, in arrival order.
+    deferred: Vec<Vec<Event<P>>>,
     client_ops: Vec<ClientOps>,
     /// What the handler running now asked for.
     outbox: Vec<Effect<P>>,
@@ -191,10 +196,10 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         let n = plan.cluster.servers();
         let c = scenario.clients();
         let net = Network::new(&scenario.network, n, c, &mut Rng::new(seed, Stream::Topology));
-        let servers = (0..n).map(|i| Proc::new(Rng::new(seed, Stream::Server(i)))).collect();
+        let servers = (0..n).map(|i| ProcessState::new(Rng::new(seed, Stream::Server(i)))).collect();
         let clients = (0..c)
             .map(|i| {
-                let mut p = Proc::new(Rng::new(seed, Stream::Client(i)));
+                let mut p = ProcessState::new(Rng::new(seed, Stream::Client(i)));
                 p.state = plan.protocol.client(ProcessId::client(i), plan.cluster);
                 p
             })
@@ -220,6 +225,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             next_timer: 0,
             servers,
             clients,
+            deferred: (0..n + c).map(|_| Vec::new()).collect(),
             client_ops: vec![ClientOps::default(); c as usize],
             outbox: Vec::new(),
             faults,
@@ -310,11 +316,8 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     }
 
     fn defer(&mut self, p: ProcessId, event: Event<P>) {
-        if p.is_server() {
-            self.servers[p.index() as usize].deferred.push(event);
-        } else {
-            self.clients[p.index() as usize].deferred.push(event);
-        }
+        let i = p.dense(self.servers.len() as u32);
+        self.deferred[i].push(event);
     }
 
     /// Starts a trace line for this step (only when tracing).
@@ -446,7 +449,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     fn on_server(&mut self, id: ProcessId, f: impl FnOnce(&mut P::Server, &mut Ctx<'_, P>)) {
         self.current = Some(id);
         let proc = &mut self.servers[id.index() as usize];
-        let Proc { state, disk, timers, rng, clock, .. } = proc;
+        let ProcessState { state, disk, timers, rng, clock, .. } = proc;
         let Some(state) = state.as_mut() else { return };
         let mut ctx = Ctx {
             me: id,
@@ -468,7 +471,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     fn on_client(&mut self, id: ProcessId, f: impl FnOnce(&mut P::Client, &mut Ctx<'_, P>)) {
         self.current = Some(id);
         let proc = &mut self.clients[id.index() as usize];
-        let Proc { state, timers, rng, clock, .. } = proc;
+        let ProcessState { state, timers, rng, clock, .. } = proc;
         let Some(state) = state.as_mut() else { return };
         let mut ctx = Ctx {
             me: id,

@@ -3,7 +3,7 @@
 //! Protocols are sans-IO state machines (after stateright and raft-rs): a
 //! server reacts to start, message and timer; a client also to the
 //! invocation of an operation. Everything they do goes through their
-//! [`Ctx`](crate::Ctx), which records it for the engine to carry out: send,
+//! [`Ctx`], which records it for the engine to carry out: send,
 //! set or cancel a timer, write and sync the disk, draw randomness, read
 //! their own clocks, emit observations, complete an operation. They never
 //! see the network, the queue or other nodes, so the same code could run
@@ -16,7 +16,14 @@
 //! linearizability model is a type. Names typed by users are resolved to
 //! them once, when a scenario is read.
 
-use crate::engine::{Cluster, Ctx, Observed, World};
+mod ctx;
+mod state;
+mod world;
+
+pub use ctx::{Cluster, Ctx, DiskHandle, Effect, PendingTimer, Timers};
+pub use state::ProcessState;
+pub use world::{Observed, ProcessView, World};
+
 use crate::fault::FaultAction;
 use crate::history::{HistoryEvent, Op};
 use crate::metrics::Metric;
@@ -55,9 +62,29 @@ pub struct BugSpec {
     pub description: &'static str,
 }
 
+impl crate::named::Spec for BugSpec {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// A protocol's seeded bugs: an enum made by [`bugs!`](crate::bugs), or
-/// [`Never`](crate::named::Never) for none.
+/// [`Never`] for none.
 pub trait BugSet: NamedSet<Spec = BugSpec> {}
+
+/// No seeded bug: the bugs of a protocol that has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Never {}
+
+impl NamedSet for Never {
+    type Spec = BugSpec;
+    const ALL: &'static [Self] = &[];
+    const SPECS: &'static [BugSpec] = &[];
+    fn index(self) -> usize {
+        match self {}
+    }
+}
+impl BugSet for Never {}
 
 /// Declares a protocol's seeded bugs:
 ///
@@ -111,7 +138,7 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     /// alike).
     type Role: RoleSet;
     type Property: PropertySet;
-    /// Its seeded bugs ([`Never`](crate::named::Never) for none).
+    /// Its seeded bugs ([`Never`] for none).
     type Bug: BugSet;
     /// The sequential model its client history is checked against
     /// ([`NoModel`](crate::lin::NoModel) for none).

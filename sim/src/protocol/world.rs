@@ -3,13 +3,13 @@
 //! the history.
 
 use super::ctx::{Cluster, Timers};
-use super::procs::Proc;
+use super::state::ProcessState;
+use super::Protocol;
 use crate::clock::ClockReading;
 use crate::disk::Disk;
 use crate::history::History;
 use crate::network::Network;
 use crate::process::ProcessId;
-use crate::protocol::Protocol;
 use crate::time::Time;
 
 /// An observation a process emitted during the step.
@@ -23,8 +23,8 @@ pub struct World<'a, P: Protocol> {
     pub(crate) now: Time,
     pub(crate) step: u64,
     pub(crate) cluster: &'a Cluster,
-    pub(crate) servers: &'a [Proc<P, P::Server>],
-    pub(crate) clients: &'a [Proc<P, P::Client>],
+    pub(crate) servers: &'a [ProcessState<P, P::Server>],
+    pub(crate) clients: &'a [ProcessState<P, P::Client>],
     pub(crate) net: &'a Network,
     pub(crate) history: &'a History,
 }

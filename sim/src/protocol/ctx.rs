@@ -12,11 +12,11 @@
 //! middle of a handler, so applying them later would change nothing) and are
 //! recorded in the outbox as well, for tests and traces.
 
+use super::Protocol;
 use crate::clock::Clock;
 use crate::disk::Disk;
 use crate::history::Completion;
 use crate::process::ProcessId;
-use crate::protocol::Protocol;
 use crate::rng::Rng;
 use crate::time::Time;
 use std::fmt;
