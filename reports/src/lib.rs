@@ -2,6 +2,7 @@
 //! never runs anything.
 
 pub mod config;
+pub mod determinism;
 pub mod json;
 pub mod junit;
 pub mod lin;

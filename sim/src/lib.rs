@@ -8,6 +8,7 @@
 //! and fault model, the checks and the traces.
 
 pub mod clock;
+pub mod determinism;
 pub mod disk;
 pub mod engine;
 pub mod explore;
@@ -36,6 +37,7 @@ pub mod testing;
 pub mod time;
 pub mod trace;
 pub mod workload;
+pub mod yardstick;
 
 pub use clock::{Clock, ClockReading};
 pub use engine::{simulate, RunOptions};

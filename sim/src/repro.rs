@@ -105,6 +105,21 @@ impl Repro {
     }
 
     /// Compares a rerun with what this repro recorded.
+    /// Runs the repro again: its scenario, readied by `prepare` (the
+    /// registry's), with its seed and its explicit fault schedule.
+    pub fn rerun(
+        &self,
+        prepare: &dyn Fn(Scenario) -> Result<Box<dyn crate::Runner>, Diagnostic>,
+        trace: Option<&mut dyn crate::trace::TraceSink>,
+    ) -> Result<RunResult, Diagnostic> {
+        let scenario = Scenario::parse(&self.scenario.path, &self.scenario.source)?;
+        scenario.check_schedule(&self.faults).map_err(|m| {
+            Diagnostic::file(&self.scenario.path, format!("the repro's fault schedule is invalid: {m}"))
+        })?;
+        let runner = prepare(scenario)?;
+        Ok(runner.run(self.seed, crate::RunOptions { trace, faults: Some(self.faults.clone()) }))
+    }
+
     pub fn compare(&self, rerun: &RunResult) -> Replay {
         let same_violation = match (&self.violation, &rerun.violation) {
             (Some(a), Some(b)) => a.property == b.property && a.step == b.step,

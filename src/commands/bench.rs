@@ -106,26 +106,6 @@ fn run_scenario(source: &str, path: &str, seeds: std::ops::Range<u64>) -> Result
     Ok(events)
 }
 
-/// The ceiling: the same relay with nothing but a heap and a random stream.
-fn bare_loop(hosts: u64, deliveries: u64) -> u64 {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    let mut rng = sim::Rng::new(0, sim::rng::Stream::Network);
-    let mut heap = BinaryHeap::new();
-    for h in 0..hosts {
-        heap.push(Reverse((rng.between(1_000_000, 10_000_000), h)));
-    }
-    let mut checksum = 0u64;
-    for _ in 0..deliveries {
-        let Reverse((t, h)) = heap.pop().expect("messages never die");
-        checksum = checksum.wrapping_add(h);
-        let to = (h + 1 + rng.below(hosts - 1)) % hosts;
-        heap.push(Reverse((t + rng.between(1_000_000, 10_000_000), to)));
-    }
-    std::hint::black_box(checksum);
-    deliveries
-}
-
 pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
     if cfg!(debug_assertions) && !json {
         eprintln!(
@@ -139,7 +119,7 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
     let mut figures = Vec::new();
     let bare_events = run_scenario(&hundred, "relay-100", 0..1)?;
     figures.push(measure("bare event loop: heap + ChaCha, no engine (100 hosts)", repeat, || {
-        Ok(bare_loop(100, bare_events))
+        Ok(sim::yardstick::bare_event_loop(100, bare_events))
     })?);
     figures.push(measure("relay, 5 hosts, any other host", repeat, || run_scenario(&five, "relay-5", 0..1))?);
     figures.push(measure("relay, 100 hosts, 8 fixed neighbours", repeat, || {

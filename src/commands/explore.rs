@@ -144,7 +144,7 @@ fn show_first_difference(runner: &dyn sim::Runner, seed: u64, out: &Path) -> Res
     let schedule = runner.scenario().fault_schedule(seed);
     let (_, _, divergence) = super::run::compare_two_runs(runner, seed, schedule, out)?;
     match divergence {
-        Some(d) => eprint!("{}", super::run::describe_divergence(seed, &d)),
+        Some(d) => eprint!("{}", reports::determinism::describe(seed, &d)),
         None => eprintln!(
             "seed {seed} differed in the sweep but two traced reruns agreed; it may depend on other runs"
         ),

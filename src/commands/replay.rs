@@ -4,7 +4,7 @@ use crate::error::{CliError, EXIT_INPUT, EXIT_OK};
 use crate::stopwatch::Stopwatch;
 use sim::repro::{Replay, Repro};
 use sim::trace::{HumanLines, JsonLines, TraceSink};
-use sim::{RunOptions, RunResult, Scenario};
+use sim::RunResult;
 use std::path::{Path, PathBuf};
 
 /// Reads a repro file and checks everything in it before anything runs,
@@ -25,14 +25,9 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (start + column.saturating_sub(1)).min(text.len())
 }
 
-/// Reruns one repro.
+/// Reruns one repro with the command line's protocols.
 pub fn rerun(repro: &Repro, trace: Option<&mut dyn TraceSink>) -> Result<RunResult, CliError> {
-    let scenario = Scenario::parse(&repro.scenario.path, &repro.scenario.source)?;
-    scenario
-        .check_schedule(&repro.faults)
-        .map_err(|m| CliError::Usage(format!("the repro's fault schedule is invalid: {m}")))?;
-    let runner = crate::registry().prepare(scenario)?;
-    Ok(runner.run(repro.seed, RunOptions { trace, faults: Some(repro.faults.clone()) }))
+    Ok(repro.rerun(&|s| crate::registry().prepare(s), trace)?)
 }
 
 fn repro_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {

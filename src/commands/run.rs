@@ -3,12 +3,13 @@
 use crate::error::{CliError, EXIT_NONDETERMINISTIC};
 use crate::files;
 use crate::stopwatch::Stopwatch;
+use sim::determinism::Divergence;
 use sim::fault::TimedFault;
 use sim::repro::Repro;
-use sim::trace::{first_difference, human, JsonLines, TraceLine, TraceSink};
+use sim::trace::{JsonLines, TraceSink};
 use sim::{Outcome, RunOptions, RunResult, Runner, Scenario};
 use std::io::{BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub fn run(
     path: &str,
@@ -113,17 +114,6 @@ fn report(
     Ok(crate::error::exit_code(result.outcome))
 }
 
-/// Two traced runs of one seed compared event by event: where they first
-/// differ, if they do.
-pub struct Divergence {
-    pub event: u64,
-    pub first: Option<String>,
-    pub second: Option<String>,
-    pub hashes: [String; 2],
-    /// Both traces, kept for the user to compare.
-    pub traces: [PathBuf; 2],
-}
-
 /// Runs `seed` twice with traces under `out`; on agreement the traces are
 /// removed and the first run's result returned.
 pub fn compare_two_runs(
@@ -145,36 +135,16 @@ pub fn compare_two_runs(
             .map(BufReader::new)
             .map_err(|e| CliError::Usage(format!("cannot read back {}: {e}", p.display())))
     };
-    let difference = first_difference(open(&traces[0])?, open(&traces[1])?)
+    let hashes = [first.trace_hash.clone(), second.trace_hash.clone()];
+    let [t1, t2] = traces.clone();
+    let divergence = sim::determinism::diagnose([(open(&t1)?, t1), (open(&t2)?, t2)], hashes)
         .map_err(|e| CliError::Usage(format!("cannot compare the traces: {e}")))?;
-    let Some((event, a, b)) = difference else {
+    if divergence.is_none() {
         for t in &traces {
             let _ = std::fs::remove_file(t);
         }
-        return Ok((first, wall, None));
-    };
-    let hashes = [first.trace_hash.clone(), second.trace_hash.clone()];
-    Ok((first, wall, Some(Divergence { event, first: a, second: b, hashes, traces })))
-}
-
-/// How a divergence reads for people.
-pub fn describe_divergence(seed: u64, d: &Divergence) -> String {
-    let shown = |line: &Option<String>| match line {
-        Some(l) => serde_json::from_str::<TraceLine>(l).map(|t| human(&t)).unwrap_or_else(|_| l.clone()),
-        None => "(the run had already ended)".to_string(),
-    };
-    format!(
-        "NOT DETERMINISTIC: two runs of seed {seed} differ, first at event #{}:\n  run 1: {}\n  run 2: {}\n\
-         trace hashes: {} and {}\nboth traces are kept: {} and {}\n\
-         look for state that outlives a run (statics, globals) or order that is not fixed (HashMap, HashSet).\n",
-        d.event,
-        shown(&d.first),
-        shown(&d.second),
-        d.hashes[0],
-        d.hashes[1],
-        d.traces[0].display(),
-        d.traces[1].display()
-    )
+    }
+    Ok((first, wall, divergence))
 }
 
 /// `--check-determinism`: two traced runs, compared event by event.
@@ -205,7 +175,7 @@ fn run_twice(
         });
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
     } else {
-        print!("{}", describe_divergence(seed, &d));
+        print!("{}", reports::determinism::describe(seed, &d));
     }
     Ok(EXIT_NONDETERMINISTIC)
 }
