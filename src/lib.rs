@@ -44,6 +44,13 @@ pub(crate) fn registry() -> &'static Registry {
 pub fn main_with(registry: Registry) -> ExitCode {
     // A second call in one process keeps the first registry.
     let _ = REGISTRY.set(registry);
+    // Printed commands name this binary: `dsim replay ...`, or a user's own.
+    if let Some(name) = std::env::args_os()
+        .next()
+        .and_then(|a| std::path::Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()))
+    {
+        sim::repro::set_command_name(&name);
+    }
     restore_sigpipe();
     let args = cli::Cli::parse();
     match commands::dispatch(args) {

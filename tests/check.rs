@@ -335,3 +335,17 @@ fn errors_in_dsim_json_have_line_and_column() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("mismatch.json:3:3"), "{err}");
 }
+
+/// Found by the fuzzer: a map missing a value, late in a log line, was
+/// reported at an offset past the end of the file.
+#[test]
+fn a_map_key_without_a_value_in_a_log_line_is_reported_where_it_is() {
+    let dir = common::temp_dir("check-map-key");
+    let path = dir.join("odd-map.log");
+    let line = "INFO  jepsen.util - 0\t:invoke\t:write\t{:a 1 :b}\n";
+    std::fs::write(&path, format!("INFO  jepsen.util - 0\t:invoke\t:read\tnil\n{line}")).unwrap();
+    let (code, _, err) = check(&[path.to_str().unwrap(), "--model", "register"]);
+    assert_eq!(code, Some(2), "{err}");
+    let col = line.find(":b").unwrap() + 1;
+    assert!(err.contains(&format!("odd-map.log:2:{col}")), "{err}");
+}

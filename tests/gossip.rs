@@ -82,3 +82,20 @@ fn metrics_are_reported() {
     let max = r.metrics.iter().find(|m| m.name == "convergence max").unwrap().value;
     assert!(p50 > 0.0 && p50 <= max, "{p50} {max}");
 }
+
+#[test]
+fn a_sweep_keeps_every_seed_s_metrics() {
+    let sweep = explorer("scenarios/gossip/partition-heal.toml").seeds(0..6).run();
+    let broadcast = sweep.metrics.iter().find(|m| m.name == "values broadcast").expect("a summary");
+    assert_eq!(broadcast.seeds, 6);
+    assert!(broadcast.min > 0.0 && broadcast.min <= broadcast.mean() && broadcast.mean() <= broadcast.max);
+    // Two shards merge into the same summary as one sweep.
+    let a = explorer("scenarios/gossip/partition-heal.toml").seeds(0..3).run();
+    let b = explorer("scenarios/gossip/partition-heal.toml").seeds(3..6).run();
+    let merged = sim::explore::Sweep::merge(&[a, b]);
+    let m = merged.metrics.iter().find(|m| m.name == "values broadcast").unwrap();
+    assert_eq!(
+        (m.seeds, m.sum, m.min, m.max),
+        (broadcast.seeds, broadcast.sum, broadcast.min, broadcast.max)
+    );
+}

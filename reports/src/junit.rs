@@ -60,7 +60,7 @@ pub fn junit(doc: &Document) -> String {
                 f.message
             );
             if let Some(r) = &f.repro {
-                body.push_str(&format!("replay: dsim replay {}\n", sim::repro::shell_quote(r)));
+                body.push_str(&format!("replay: {}\n", sim::repro::replay_command(r)));
             }
             let _ = writeln!(
                 x,

@@ -4,7 +4,6 @@
 use crate::numbers::{seconds, si, thousands};
 use serde::{Deserialize, Serialize};
 use sim::explore::Sweep;
-use sim::repro::shell_quote;
 use sim::Time;
 use std::fmt::Write;
 
@@ -143,10 +142,10 @@ fn sweep_text(s: &mut String, w: &Sweep) {
             f.message
         );
         if let Some(r) = &f.repro {
-            let _ = writeln!(s, "    repro: {r}\n    replay: dsim replay {}", shell_quote(r));
+            let _ = writeln!(s, "    repro: {r}\n    replay: {}", sim::repro::replay_command(r));
         }
         if let Some(r) = &f.shrunk {
-            let _ = writeln!(s, "    shrunk: {r}\n    replay: dsim replay {}", shell_quote(r));
+            let _ = writeln!(s, "    shrunk: {r}\n    replay: {}", sim::repro::replay_command(r));
         }
     }
     if !w.limited.seeds.is_empty() {

@@ -57,5 +57,5 @@ pub use result::{Outcome, RunResult, Violation};
 pub use rng::Rng;
 pub use role::{RoleSet, RoleSpec, Uniform};
 pub use runner::{prepare, Runner};
-pub use scenario::{Diagnostic, Scenario, WorkloadPlan};
-pub use time::Time;
+pub use scenario::{Diagnostic, Scenario, Scripted, ScriptedFault, Target, WorkloadPlan};
+pub use time::{Duration, DurationRange, Time};

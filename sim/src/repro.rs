@@ -73,7 +73,7 @@ impl Repro {
     /// The command that replays the repro at `path`, ready to paste into
     /// a shell.
     pub fn replay_command(path: &Path) -> String {
-        format!("dsim replay {}", shell_quote(&path.display().to_string()))
+        replay_command(&path.display().to_string())
     }
 
     /// Reads a repro file: at most [`crate::files::MAX_INPUT_BYTES`], UTF-8,
@@ -209,6 +209,21 @@ pub fn shell_quote(text: &str) -> String {
         return text.to_string();
     }
     format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+static COMMAND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the command line that replays repros (`dsim`, or a user's own
+/// binary built with `dsim::main_with`), for the commands dsim prints.
+pub fn set_command_name(name: &str) {
+    let _ = COMMAND.set(name.to_string());
+}
+
+/// The command that replays the repro at `path` (as written), quoted for a
+/// POSIX shell.
+pub fn replay_command(path: &str) -> String {
+    let program = COMMAND.get().map_or("dsim", String::as_str);
+    format!("{program} replay {}", shell_quote(path))
 }
 
 #[cfg(test)]

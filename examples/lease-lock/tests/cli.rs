@@ -42,6 +42,7 @@ fn the_seeded_bug_is_found_shrunk_and_replayed() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("FINDING fenced-writes"), "{text}");
+    assert!(text.contains("replay: lease-lock replay "), "the command names this binary: {text}");
     let repro = out.join("no-fencing-seed0.json");
     assert!(repro.exists(), "{text}");
 

@@ -159,6 +159,51 @@ pub struct Limited {
     pub first_reason: Option<String>,
 }
 
+/// One metric over the seeds of a sweep: how many reported it, and its
+/// sum, least and greatest value (so that shards merge exactly).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    pub name: String,
+    pub unit: String,
+    pub seeds: u64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl MetricSummary {
+    pub fn mean(&self) -> f64 {
+        if self.seeds == 0 {
+            0.0
+        } else {
+            self.sum / self.seeds as f64
+        }
+    }
+
+    fn add(summaries: &mut Vec<MetricSummary>, other: &MetricSummary) {
+        match summaries.iter_mut().find(|m| m.name == other.name) {
+            Some(m) => {
+                m.seeds += other.seeds;
+                m.sum += other.sum;
+                m.min = m.min.min(other.min);
+                m.max = m.max.max(other.max);
+            }
+            None => summaries.push(other.clone()),
+        }
+    }
+
+    fn of(metric: &crate::Metric) -> MetricSummary {
+        MetricSummary {
+            name: metric.name.clone(),
+            unit: metric.unit.clone(),
+            seeds: 1,
+            sum: metric.value,
+            min: metric.value,
+            max: metric.value,
+        }
+    }
+}
+
 /// The result of sweeping one scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
@@ -174,6 +219,9 @@ pub struct Sweep {
     pub limited: Limited,
     pub sometimes: Vec<SometimesCount>,
     pub nondeterministic: Vec<Nondeterminism>,
+    /// Each metric the protocol reports, over the seeds that reported it.
+    #[serde(default)]
+    pub metrics: Vec<MetricSummary>,
     /// Set by whoever timed the sweep.
     #[serde(default)]
     pub wall_time_s: Option<f64>,
@@ -199,7 +247,7 @@ impl Sweep {
         if let Some(f) = self.findings.first() {
             let repro = f.repro.as_deref().unwrap_or("(not written: no output folder)");
             panic!(
-                "{} finding(s) in {} over seeds {}\n  {} ({}) violated on seed {} ({} failing seed(s) in all): {}\n  repro: {repro}\n  replay: dsim replay {repro}",
+                "{} finding(s) in {} over seeds {}\n  {} ({}) violated on seed {} ({} failing seed(s) in all): {}\n  repro: {repro}\n  replay: {}",
                 self.findings.len(),
                 self.path,
                 self.seeds.describe(self.shard),
@@ -207,7 +255,8 @@ impl Sweep {
                 f.kind,
                 f.smallest_seed(),
                 f.seeds.len(),
-                f.message
+                f.message,
+                crate::repro::replay_command(repro)
             );
         }
         if let Some(n) = self.nondeterministic.first() {
@@ -243,8 +292,12 @@ impl Sweep {
             limited: Limited::default(),
             sometimes: Vec::new(),
             nondeterministic: parts.iter().flat_map(|p| p.nondeterministic.clone()).collect(),
+            metrics: Vec::new(),
             ..first.clone()
         };
+        for m in parts.iter().flat_map(|p| &p.metrics) {
+            MetricSummary::add(&mut merged.metrics, m);
+        }
         let mut findings: Vec<Finding> = Vec::new();
         for f in parts.iter().flat_map(|p| &p.findings) {
             match findings.iter_mut().find(|g| g.property == f.property && g.signature == f.signature) {
@@ -307,6 +360,7 @@ struct SeedOutcome {
     fired: Vec<bool>,
     trace_hash: String,
     nondeterminism: Option<Nondeterminism>,
+    metrics: Vec<crate::Metric>,
 }
 
 type ProgressFn<'a> = Box<dyn Fn(Progress) + Send + Sync + 'a>;
@@ -327,7 +381,8 @@ pub struct Explorer<'a> {
 }
 
 impl<'a> Explorer<'a> {
-    /// Seeds 0..100 on every core, repros written to `dsim-out/`.
+    /// Seeds 0..100 on every core; no files written until `out_dir` names
+    /// a folder for repros.
     pub fn new(runner: Box<dyn Runner>) -> Explorer<'a> {
         Explorer {
             runner,
@@ -335,7 +390,7 @@ impl<'a> Explorer<'a> {
             shard: None,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             fail_fast: false,
-            out: Some(PathBuf::from("dsim-out")),
+            out: None,
             traces: false,
             check_determinism: false,
             progress: None,
@@ -476,6 +531,7 @@ impl<'a> Explorer<'a> {
             fired,
             trace_hash: r.trace_hash,
             nondeterminism,
+            metrics: r.metrics,
         }
     }
 
@@ -547,6 +603,13 @@ impl<'a> Explorer<'a> {
             limited,
             sometimes,
             nondeterministic,
+            metrics: {
+                let mut metrics = Vec::new();
+                for m in outcomes.iter().flat_map(|o| &o.metrics) {
+                    MetricSummary::add(&mut metrics, &MetricSummary::of(m));
+                }
+                metrics
+            },
             wall_time_s: None,
         }
     }

@@ -127,7 +127,11 @@ impl<'a> Reader<'a> {
                 let items = self.collection(b'}', depth)?;
                 if items.len() % 2 == 1 {
                     let last = &items[items.len() - 1];
-                    return Err(self.error_at(last.span.start, 1, "this key of a map has no value"));
+                    return Err(self.error_at(
+                        last.span.start - self.base,
+                        1,
+                        "this key of a map has no value",
+                    ));
                 }
                 let mut pairs = Vec::with_capacity(items.len() / 2);
                 let mut it = items.into_iter();
