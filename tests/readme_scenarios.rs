@@ -24,7 +24,8 @@ fn toml_blocks(readme: &str) -> Vec<String> {
 fn the_readme_scenario_example_loads_and_runs() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let blocks = toml_blocks(&readme);
-    let example = blocks.iter().find(|b| b.starts_with("name = \"gossip: partition and heal\"")).expect("the example");
+    let example =
+        blocks.iter().find(|b| b.starts_with("name = \"gossip: partition and heal\"")).expect("the example");
     let scenario = Scenario::parse("README.md", example).unwrap_or_else(|e| panic!("{e}"));
     let runner = protocols::prepare(scenario).unwrap_or_else(|e| panic!("{e}"));
     let r = runner.run(0, sim::RunOptions::default());

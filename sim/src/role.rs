@@ -25,11 +25,6 @@ impl crate::named::Spec for RoleSpec {
 /// A protocol's roles: an enum made by [`roles!`](crate::roles).
 pub trait RoleSet: NamedSet<Spec = RoleSpec> {}
 
-/// The role with the given position among the protocol's roles.
-pub fn role_at<R: RoleSet>(index: usize) -> R {
-    R::ALL[index.min(R::ALL.len() - 1)]
-}
-
 /// Declares a protocol's roles:
 ///
 /// ```

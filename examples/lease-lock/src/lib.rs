@@ -268,9 +268,9 @@ impl Protocol for LeaseLock {
 
     fn server(&self, id: ProcessId, cluster: &Cluster) -> Node {
         let state = match cluster.role::<Role>(id) {
-            Role::Lock => State::Lock { next_token: 0, holder: None },
-            Role::Storage => State::Storage { highest: 0 },
-            Role::Worker => State::Worker { token: None },
+            Some(Role::Lock) => State::Lock { next_token: 0, holder: None },
+            Some(Role::Storage) => State::Storage { highest: 0 },
+            Some(Role::Worker) | None => State::Worker { token: None },
         };
         Node { config: *self, state }
     }

@@ -179,9 +179,11 @@ impl Cluster {
         self.roles.get(server as usize).map_or(0, |r| *r as usize)
     }
 
-    /// The role of server `id` among the protocol's roles `R`.
-    pub fn role<R: crate::role::RoleSet>(&self, id: ProcessId) -> R {
-        crate::role::role_at::<R>(self.role_index(id.index()))
+    /// The role of `id` among the protocol's roles `R` (`None` for a
+    /// client or a server the cluster does not have).
+    pub fn role<R: crate::role::RoleSet>(&self, id: ProcessId) -> Option<R> {
+        let role = *self.roles.get(id.index() as usize).filter(|_| id.is_server())?;
+        R::ALL.get(role as usize).copied()
     }
 
     /// The servers of role `index`.
@@ -236,9 +238,10 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.cluster
     }
 
-    /// The role of server `id` (clients have none of the protocol's roles).
-    pub fn role_of(&self, id: ProcessId) -> P::Role {
-        crate::role::role_at::<P::Role>(self.cluster.role_index(id.index()))
+    /// The role of `id` (`None` for a client: clients have none of the
+    /// protocol's roles).
+    pub fn role_of(&self, id: ProcessId) -> Option<P::Role> {
+        self.cluster.role(id)
     }
 
     /// The servers of `role`, in order.

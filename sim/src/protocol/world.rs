@@ -61,8 +61,8 @@ impl<'a, P: Protocol> World<'a, P> {
     }
 
     /// The role of server `index`.
-    pub fn role_of(&self, index: u32) -> P::Role {
-        crate::role::role_at::<P::Role>(self.cluster.role_index(index))
+    pub fn role_of(&self, index: u32) -> Option<P::Role> {
+        self.cluster.role(ProcessId::server(index))
     }
 
     /// The server's state, or `None` while it is down.
