@@ -131,13 +131,15 @@ pub fn prepare<P: Protocol>(scenario: Scenario) -> Result<Box<dyn Runner>, Diagn
     Ok(Box::new(Prepared { scenario, protocol, description, cluster, enabled }))
 }
 
+/// An error about a name the protocol does not know, with the closest
+/// known name when it looks like a typo.
 fn unknown(
     scenario: &Scenario,
     span: Option<std::ops::Range<usize>>,
+    typed: &str,
     what: String,
     known: &[&str],
 ) -> Diagnostic {
-    let typed = what.rsplit('`').nth(1).unwrap_or("");
     let help = match did_you_mean(typed, known) {
         Some(close) => format!("did you mean `{close}`? The choices are: {}", known.join(", ")),
         None if known.is_empty() => "there is none".to_string(),
@@ -153,6 +155,7 @@ fn resolve_bug<P: Protocol>(scenario: &Scenario) -> Result<Option<P::Bug>, Diagn
         None => Err(unknown(
             scenario,
             scenario.spans.bug.clone(),
+            name,
             format!("{} has no seeded bug `{name}`", P::info().name),
             &P::Bug::names(),
         )),
@@ -173,6 +176,7 @@ fn resolve_properties<P: Protocol>(scenario: &Scenario) -> Result<Vec<bool>, Dia
                 return Err(unknown(
                     scenario,
                     scenario.spans.properties.get(i).cloned(),
+                    name,
                     format!("{} has no property `{name}`", P::info().name),
                     &P::Property::names(),
                 ))
@@ -198,6 +202,7 @@ fn check_workload(scenario: &Scenario, description: &Description) -> Result<(), 
     Err(unknown(
         scenario,
         scenario.spans.workload_kind.clone(),
+        &w.kind,
         format!("{} does not support the workload `{}`", description.name, w.kind),
         description.workloads,
     ))
@@ -231,6 +236,7 @@ fn resolve_roles<P: Protocol>(scenario: &Scenario) -> Result<Vec<(usize, u32)>, 
                         return Err(unknown(
                             scenario,
                             Some(r.span.clone()),
+                            &r.name,
                             format!("{} has no role `{}`", P::info().name, r.name),
                             &P::Role::names(),
                         ))
