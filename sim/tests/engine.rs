@@ -15,6 +15,8 @@ use sim::{
 struct Probe {
     /// Panic on this tick of n1.
     panic_at_tick: Option<u64>,
+    /// The fewest followers the probe runs on.
+    min_followers: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -135,6 +137,12 @@ impl Protocol for Probe {
     }
     fn configure(scenario: &Scenario, _bug: Option<sim::Never>) -> Result<Self, Diagnostic> {
         scenario.protocol_params()
+    }
+    fn min_nodes(&self, role: Role) -> u32 {
+        match role {
+            Role::Leader => 1,
+            Role::Follower => self.min_followers.unwrap_or(1),
+        }
     }
     fn server(&self, id: ProcessId, _cluster: &Cluster) -> Node {
         Node { me: id.index(), ticks: 0, probe: self.clone() }
@@ -379,4 +387,22 @@ fn the_world_shows_every_process_clock_and_pause() {
     let tick = node.timer(Timer::Tick);
     assert_eq!(tick.sent().map(|(to, _)| to).collect::<Vec<_>>(), vec![ProcessId::server(1)]);
     assert!(tick.observations().any(|o| *o == Obs::Clocks { wall: 100_000_000, monotonic: 100_000_000 }));
+}
+
+#[test]
+fn the_shrinker_removes_nodes_role_by_role_down_to_each_minimum() {
+    // The recorder reports a violation in every run, however small, so the
+    // shrinker removes every node it may.
+    let source = "duration = \"3s\"\n[protocol]\nname = \"probe\"\nmin_followers = 2\n\
+                  [nodes]\nleader = 2\nfollower = 4\n[check]\nsettle = \"0s\"\n\
+                  [[fault]]\nat = \"1s\"\ncrash = 5\n";
+    let scenario = Scenario::parse("probe.toml", source).unwrap();
+    let runner = sim::prepare::<Probe>(scenario).unwrap();
+    let first = runner.run(0, RunOptions::default());
+    let repro = sim::Repro::new("probe.toml", source, &first);
+    let shrunk = sim::shrink::shrink(&repro, &|s| sim::prepare::<Probe>(s), 200).unwrap();
+    let s = Scenario::parse("shrunk.toml", &shrunk.repro.scenario.source).unwrap();
+    let counts: Vec<(String, u32)> = s.roles.unwrap().into_iter().map(|r| (r.name, r.count)).collect();
+    assert_eq!(counts, vec![("leader".to_string(), 1), ("follower".to_string(), 2)]);
+    assert_eq!(shrunk.after.nodes, 3);
 }

@@ -56,6 +56,13 @@ fn the_seeded_bug_is_found_shrunk_and_replayed() {
         String::from_utf8_lossy(&o.stderr)
     );
     let shrunk = std::fs::read_dir(&shrunk_dir).unwrap().next().unwrap().unwrap().path();
+    // Whatever the shrinker removes, it keeps the two workers the protocol
+    // needs, the lock and the storage.
+    let written: sim::Repro = serde_json::from_str(&std::fs::read_to_string(&shrunk).unwrap()).unwrap();
+    let scenario = sim::Scenario::parse("shrunk.toml", &written.scenario.source).unwrap();
+    let counts: Vec<(String, u32)> = scenario.roles.unwrap().into_iter().map(|r| (r.name, r.count)).collect();
+    assert_eq!(counts[..2], [("lock".into(), 1), ("storage".into(), 1)], "{text}");
+    assert!(counts[2].0 == "worker" && counts[2].1 >= 2, "{counts:?}");
 
     for file in [&repro, &shrunk] {
         let o = bin().arg("replay").arg(file).output().unwrap();
