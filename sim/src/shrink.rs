@@ -186,14 +186,7 @@ fn units_of(faults: &[TimedFault]) -> Vec<Unit> {
             continue;
         }
         used[i] = true;
-        let undoes = |a: &FaultAction| match (&f.action, a) {
-            (FaultAction::Crash { node }, FaultAction::Restart { node: n }) => node == n,
-            (FaultAction::Pause { node }, FaultAction::Resume { node: n }) => node == n,
-            (FaultAction::Partition { id, .. }, FaultAction::Heal { id: i }) => id == i,
-            (FaultAction::Degrade { id, .. }, FaultAction::Restore { id: i }) => id == i,
-            _ => false,
-        };
-        let undo = (i + 1..faults.len()).find(|&j| !used[j] && undoes(&faults[j].action));
+        let undo = (i + 1..faults.len()).find(|&j| !used[j] && f.action.is_undone_by(&faults[j].action));
         if let Some(j) = undo {
             used[j] = true;
         }
@@ -203,13 +196,12 @@ fn units_of(faults: &[TimedFault]) -> Vec<Unit> {
 }
 
 fn names_only(f: &FaultAction, keep: &dyn Fn(ProcessId) -> bool) -> Option<FaultAction> {
-    let node_ok = |n: ProcessId| keep(n);
     match f {
         FaultAction::Crash { node }
         | FaultAction::Restart { node }
         | FaultAction::Pause { node }
         | FaultAction::Resume { node }
-        | FaultAction::Clock { node, .. } => node_ok(*node).then(|| f.clone()),
+        | FaultAction::Clock { node, .. } => keep(*node).then(|| f.clone()),
         FaultAction::Partition { id, partition } => {
             let filter =
                 |ps: &[ProcessId]| -> Vec<ProcessId> { ps.iter().copied().filter(|p| keep(*p)).collect() };
