@@ -41,6 +41,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("33-nemesis-too-fast", "6:19", "cannot strike more often"),
     ("34-protocol-not-a-string", "1:12", "must be a name"),
     ("35-negative-fanout", "6:10", "expected u32"),
+    ("36-max-events-per-instant-zero", "6:26", "max_events_per_instant must be at least 1"),
 ];
 
 #[test]

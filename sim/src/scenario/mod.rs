@@ -57,13 +57,21 @@ pub struct WorkloadPlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_events: u64,
+    /// How many events in a row may run at one virtual instant before the
+    /// run ends as a limit: zero-latency message loops never move the clock.
+    pub max_events_per_instant: u64,
     pub max_queue: usize,
     pub max_history: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 20_000_000, max_queue: 1_000_000, max_history: 1_000_000 }
+        Limits {
+            max_events: 20_000_000,
+            max_events_per_instant: 1_000_000,
+            max_queue: 1_000_000,
+            max_history: 1_000_000,
+        }
     }
 }
 
@@ -508,7 +516,14 @@ impl Scenario {
         let properties =
             raw.check.properties.as_ref().map(|ps| ps.iter().map(|p| p.get_ref().clone()).collect());
         let mut limits = Limits::default();
-        for (value, slot, key) in [(&raw.limits.max_events, &mut limits.max_events, "max_events")] {
+        for (value, slot, key) in [
+            (&raw.limits.max_events, &mut limits.max_events, "max_events"),
+            (
+                &raw.limits.max_events_per_instant,
+                &mut limits.max_events_per_instant,
+                "max_events_per_instant",
+            ),
+        ] {
             if let Some(v) = value {
                 if *v.get_ref() == 0 {
                     return Err(err(Some(v.span()), format!("{key} must be at least 1")));

@@ -162,6 +162,7 @@ pub(super) struct RawCheck {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLimits {
     pub max_events: Option<Spanned<u64>>,
+    pub max_events_per_instant: Option<Spanned<u64>>,
     pub max_queue: Option<Spanned<u64>>,
     pub max_history: Option<Spanned<u64>>,
 }
