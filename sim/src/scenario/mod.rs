@@ -865,7 +865,38 @@ fn scripted_fault(
     } else if let Some(b) = &raw.bridge {
         let b = b.get_ref();
         let bridge = check_process(&b.via)?;
-        (Scripted::Partition(Partition::Bridge { left: ids(&b.left)?, right: ids(&b.right)?, bridge }), true)
+        let mut seen = Vec::new();
+        let mut sides = Vec::new();
+        for (side, name) in [(&b.left, "left"), (&b.right, "right")] {
+            if side.get_ref().is_empty() {
+                return Err(err(
+                    Some(side.span()),
+                    format!("the {name} side of this bridge is empty; name at least one node"),
+                ));
+            }
+            let resolved = ids(side.get_ref())?;
+            for (id, spanned) in resolved.iter().zip(side.get_ref()) {
+                if *id == bridge {
+                    return Err(err(
+                        Some(spanned.span()),
+                        format!("{id} is the bridge (`via`), so it cannot be on the {name} side too"),
+                    ));
+                }
+                if let Some((_, first)) = seen.iter().find(|(s, _)| s == id) {
+                    let msg = if *first == name {
+                        format!("{id} is listed twice on the {name} side of this bridge")
+                    } else {
+                        format!("{id} is on both sides of this bridge")
+                    };
+                    return Err(err(Some(spanned.span()), msg));
+                }
+                seen.push((*id, name));
+            }
+            sides.push(resolved);
+        }
+        let right = sides.pop().unwrap_or_default();
+        let left = sides.pop().unwrap_or_default();
+        (Scripted::Partition(Partition::Bridge { left, right, bridge }), true)
     } else if let Some(h) = &raw.heal {
         if !*h.get_ref() {
             return Err(err(Some(h.span()), "`heal = false` does nothing; leave the fault out".into()));
@@ -887,7 +918,14 @@ fn scripted_fault(
         (Scripted::Clock { node, skew_ns: c.skew.as_ref().map_or(0, |s| s.0), drift_ppm }, false)
     } else if let Some(d) = &raw.degrade {
         let d = d.get_ref();
-        let nodes = d.nodes.as_ref().map(|ns| ids(ns)).transpose()?;
+        if let Some(ns) = d.nodes.as_ref().filter(|ns| ns.get_ref().is_empty()) {
+            return Err(err(
+                Some(ns.span()),
+                "`nodes = []` degrades no link; name at least one node, or leave `nodes` out for every link"
+                    .into(),
+            ));
+        }
+        let nodes = d.nodes.as_ref().map(|ns| ids(ns.get_ref())).transpose()?;
         let change = LinkOverride {
             latency: d.latency.map(|l| l.0),
             drop_ppm: d.drop.map(|p| p.0),

@@ -127,8 +127,8 @@ pub(super) struct RawOneWay {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBridge {
-    pub left: Vec<Spanned<ProcessId>>,
-    pub right: Vec<Spanned<ProcessId>>,
+    pub left: Spanned<Vec<Spanned<ProcessId>>>,
+    pub right: Spanned<Vec<Spanned<ProcessId>>>,
     pub via: Spanned<ProcessId>,
 }
 
@@ -143,7 +143,7 @@ pub(super) struct RawClock {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDegrade {
-    pub nodes: Option<Vec<Spanned<ProcessId>>>,
+    pub nodes: Option<Spanned<Vec<Spanned<ProcessId>>>>,
     pub latency: Option<LatencySpec>,
     pub drop: Option<Probability>,
     pub duplicate: Option<Probability>,
