@@ -41,6 +41,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("33-nemesis-too-fast", "6:19", "cannot strike more often"),
     ("34-protocol-not-a-string", "1:12", "must be a name"),
     ("35-negative-fanout", "6:10", "expected u32"),
+    ("36-max-events-per-instant-zero", "6:26", "max_events_per_instant must be at least 1"),
+    ("37-bridge-sides-overlap", "7:36", "n1 is on both sides of this bridge"),
+    ("38-bridge-side-empty", "7:19", "the left side of this bridge is empty"),
+    ("39-bridge-node-twice", "7:26", "n0 is listed twice on the left side"),
+    ("40-bridge-via-on-a-side", "7:42", "n4 is the bridge (`via`)"),
+    ("41-degrade-no-nodes", "7:21", "`nodes = []` degrades no link"),
 ];
 
 #[test]

@@ -72,6 +72,28 @@ fn bad_histories_exit_2_with_their_place() {
 }
 
 #[test]
+fn a_fifo_or_a_device_is_refused_at_once() {
+    // Reading either without a bound would never end: a FIFO waits for a
+    // writer, /dev/zero never runs out.
+    if std::process::Command::new("mkfifo").arg("--version").output().is_err() {
+        eprintln!("skipped: no mkfifo on this system");
+        return;
+    }
+    let dir = common::temp_dir("check-fifo");
+    let fifo = dir.join("history.edn");
+    common::mkfifo(&fifo);
+    let mut paths = vec![fifo.to_str().unwrap().to_string()];
+    if std::path::Path::new("/dev/zero").exists() {
+        paths.push("/dev/zero".into());
+    }
+    for path in &paths {
+        let o = common::dsim_within(20, &["check", path, "--model", "register"]);
+        assert_eq!(o.status.code(), Some(2), "{path}: {}", stderr(&o));
+        assert!(stderr(&o).contains("not a regular file"), "{path}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn a_time_limit_gives_unknown_and_exit_3() {
     let dir = common::temp_dir("check-timeout");
     let spec = sim::lin::generate::Spec {

@@ -73,6 +73,16 @@ fn exit_codes() {
 }
 
 #[test]
+fn virtual_time_that_stands_still_is_a_limit() {
+    // Zero latency and a lifted event limit: without `max_events_per_instant`
+    // this relay runs forever at time 0.
+    let o = common::dsim_within(60, &["run", "tests/fixtures/zero-latency.toml"]);
+    assert_eq!(o.status.code(), Some(3), "{}\n{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("LIMIT: virtual time stopped advancing at 0s for 1000001 events"), "{text}");
+}
+
+#[test]
 fn list_names_protocols_bugs_properties_workloads_faults_and_topologies() {
     let o = dsim(&["list"]);
     assert_eq!(o.status.code(), Some(0));

@@ -287,6 +287,39 @@ pub fn read_text(path: &str, what: &str) -> Result<String, Diagnostic> {
     utf8(path, what, bytes)
 }
 
+/// The largest history `dsim check` reads: histories from long Jepsen runs
+/// are far bigger than scenarios, but still a bound.
+pub const MAX_HISTORY_BYTES: u64 = 1 << 30;
+
+/// The bytes of the regular file at `path`, at most `max` of them. Anything
+/// else is refused before it is opened: a folder, a FIFO (opening one waits
+/// for a writer), a device such as `/dev/zero` (which never ends), a socket.
+pub fn read_regular(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, Diagnostic> {
+    let shown = path.display().to_string();
+    let cannot = |e: &dyn std::fmt::Display| Diagnostic::file(&shown, format!("cannot read the {what}: {e}"));
+    let meta = fs::metadata(path).map_err(|e| cannot(&e))?;
+    if meta.is_dir() {
+        return Err(cannot(&"it is a folder"));
+    }
+    if !meta.is_file() {
+        return Err(cannot(
+            &"it is not a regular file (a FIFO, a device or a socket); save it to a file first",
+        ));
+    }
+    let file = File::open(path).map_err(|e| cannot(&e))?;
+    // The file may have changed since the check above; the bound holds
+    // whatever it is now.
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| cannot(&e))?;
+    if bytes.len() as u64 > max {
+        return Err(Diagnostic::file(
+            &shown,
+            format!("the {what} is larger than {} MiB, the most dsim reads", max >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// `bytes` as text, or an error at the first byte that is not UTF-8.
 pub fn utf8(path: &str, what: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {

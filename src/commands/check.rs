@@ -46,8 +46,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         ))
     })?;
     let timeout = parse_duration(&args.timeout).map_err(|e| CliError::Usage(format!("--timeout: {e}")))?;
-    let bytes = std::fs::read(&args.history)
-        .map_err(|e| Diagnostic::file(&shown, format!("cannot read the history: {e}")))?;
+    let bytes = sim::files::read_regular(&args.history, "history", sim::files::MAX_HISTORY_BYTES)?;
     let text = decode(&bytes).map_err(|e| {
         // Up to the bad byte the text is valid, so its line and column are.
         let lossy = String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes));

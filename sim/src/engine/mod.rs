@@ -172,6 +172,9 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     /// Whose handler runs, for the message of a panic.
     current: Option<ProcessId>,
     max_events: u64,
+    max_events_per_instant: u64,
+    /// Steps in a row run at `now` (virtual time stood still for them).
+    same_instant: u64,
     max_queue: usize,
     max_history: usize,
     end_reached: bool,
@@ -248,6 +251,8 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             line: None,
             current: None,
             max_events: scenario.limits.max_events,
+            max_events_per_instant: scenario.limits.max_events_per_instant,
+            same_instant: 0,
             max_queue: scenario.limits.max_queue,
             max_history: scenario.limits.max_history,
             end_reached: false,
@@ -281,6 +286,11 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                     continue;
                 }
             }
+            if time == self.now {
+                self.same_instant += 1;
+            } else {
+                self.same_instant = 1;
+            }
             self.now = time;
             let flow = self.dispatch(event);
             self.current = None;
@@ -304,6 +314,12 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             }
             if self.step >= self.max_events {
                 return Flow::Limit(format!("the run reached its limit of {} events", self.max_events));
+            }
+            if self.same_instant > self.max_events_per_instant {
+                return Flow::Limit(format!(
+                    "virtual time stopped advancing at {} for {} events (limit max_events_per_instant = {})",
+                    self.now, self.same_instant, self.max_events_per_instant
+                ));
             }
             if self.queue.len() > self.max_queue {
                 return Flow::Limit(format!(

@@ -57,13 +57,21 @@ pub struct WorkloadPlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_events: u64,
+    /// How many events in a row may run at one virtual instant before the
+    /// run ends as a limit: zero-latency message loops never move the clock.
+    pub max_events_per_instant: u64,
     pub max_queue: usize,
     pub max_history: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 20_000_000, max_queue: 1_000_000, max_history: 1_000_000 }
+        Limits {
+            max_events: 20_000_000,
+            max_events_per_instant: 1_000_000,
+            max_queue: 1_000_000,
+            max_history: 1_000_000,
+        }
     }
 }
 
@@ -508,7 +516,14 @@ impl Scenario {
         let properties =
             raw.check.properties.as_ref().map(|ps| ps.iter().map(|p| p.get_ref().clone()).collect());
         let mut limits = Limits::default();
-        for (value, slot, key) in [(&raw.limits.max_events, &mut limits.max_events, "max_events")] {
+        for (value, slot, key) in [
+            (&raw.limits.max_events, &mut limits.max_events, "max_events"),
+            (
+                &raw.limits.max_events_per_instant,
+                &mut limits.max_events_per_instant,
+                "max_events_per_instant",
+            ),
+        ] {
             if let Some(v) = value {
                 if *v.get_ref() == 0 {
                     return Err(err(Some(v.span()), format!("{key} must be at least 1")));
@@ -850,7 +865,38 @@ fn scripted_fault(
     } else if let Some(b) = &raw.bridge {
         let b = b.get_ref();
         let bridge = check_process(&b.via)?;
-        (Scripted::Partition(Partition::Bridge { left: ids(&b.left)?, right: ids(&b.right)?, bridge }), true)
+        let mut seen = Vec::new();
+        let mut sides = Vec::new();
+        for (side, name) in [(&b.left, "left"), (&b.right, "right")] {
+            if side.get_ref().is_empty() {
+                return Err(err(
+                    Some(side.span()),
+                    format!("the {name} side of this bridge is empty; name at least one node"),
+                ));
+            }
+            let resolved = ids(side.get_ref())?;
+            for (id, spanned) in resolved.iter().zip(side.get_ref()) {
+                if *id == bridge {
+                    return Err(err(
+                        Some(spanned.span()),
+                        format!("{id} is the bridge (`via`), so it cannot be on the {name} side too"),
+                    ));
+                }
+                if let Some((_, first)) = seen.iter().find(|(s, _)| s == id) {
+                    let msg = if *first == name {
+                        format!("{id} is listed twice on the {name} side of this bridge")
+                    } else {
+                        format!("{id} is on both sides of this bridge")
+                    };
+                    return Err(err(Some(spanned.span()), msg));
+                }
+                seen.push((*id, name));
+            }
+            sides.push(resolved);
+        }
+        let right = sides.pop().unwrap_or_default();
+        let left = sides.pop().unwrap_or_default();
+        (Scripted::Partition(Partition::Bridge { left, right, bridge }), true)
     } else if let Some(h) = &raw.heal {
         if !*h.get_ref() {
             return Err(err(Some(h.span()), "`heal = false` does nothing; leave the fault out".into()));
@@ -872,7 +918,14 @@ fn scripted_fault(
         (Scripted::Clock { node, skew_ns: c.skew.as_ref().map_or(0, |s| s.0), drift_ppm }, false)
     } else if let Some(d) = &raw.degrade {
         let d = d.get_ref();
-        let nodes = d.nodes.as_ref().map(|ns| ids(ns)).transpose()?;
+        if let Some(ns) = d.nodes.as_ref().filter(|ns| ns.get_ref().is_empty()) {
+            return Err(err(
+                Some(ns.span()),
+                "`nodes = []` degrades no link; name at least one node, or leave `nodes` out for every link"
+                    .into(),
+            ));
+        }
+        let nodes = d.nodes.as_ref().map(|ns| ids(ns.get_ref())).transpose()?;
         let change = LinkOverride {
             latency: d.latency.map(|l| l.0),
             drop_ppm: d.drop.map(|p| p.0),

@@ -127,8 +127,8 @@ pub(super) struct RawOneWay {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBridge {
-    pub left: Vec<Spanned<ProcessId>>,
-    pub right: Vec<Spanned<ProcessId>>,
+    pub left: Spanned<Vec<Spanned<ProcessId>>>,
+    pub right: Spanned<Vec<Spanned<ProcessId>>>,
     pub via: Spanned<ProcessId>,
 }
 
@@ -143,7 +143,7 @@ pub(super) struct RawClock {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDegrade {
-    pub nodes: Option<Vec<Spanned<ProcessId>>>,
+    pub nodes: Option<Spanned<Vec<Spanned<ProcessId>>>>,
     pub latency: Option<LatencySpec>,
     pub drop: Option<Probability>,
     pub duplicate: Option<Probability>,
@@ -162,6 +162,7 @@ pub(super) struct RawCheck {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLimits {
     pub max_events: Option<Spanned<u64>>,
+    pub max_events_per_instant: Option<Spanned<u64>>,
     pub max_queue: Option<Spanned<u64>>,
     pub max_history: Option<Spanned<u64>>,
 }

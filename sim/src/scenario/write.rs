@@ -235,6 +235,10 @@ impl Scenario {
             "limits".into(),
             table([
                 ("max_events", Value::Integer(l.max_events.min(i64::MAX as u64) as i64)),
+                (
+                    "max_events_per_instant",
+                    Value::Integer(l.max_events_per_instant.min(i64::MAX as u64) as i64),
+                ),
                 ("max_queue", Value::Integer(l.max_queue as i64)),
                 ("max_history", Value::Integer(l.max_history as i64)),
             ]),
