@@ -145,7 +145,7 @@ impl Checker<Relay> for RelayChecker {
     }
 
     fn at_end(&mut self, world: &World<'_, Relay>, v: &mut Verdicts<Prop>) {
-        let cutoff = world.now().saturating_sub(Time::from_secs(1));
+        let cutoff = world.now().saturating_sub(sim::Span::from_secs(1));
         for i in 0..self.hosts {
             if let Some(host) = world.server(i) {
                 if host.last_received < cutoff {

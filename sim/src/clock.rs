@@ -20,7 +20,7 @@
 //! Each clock is `reading = base + (true − anchor) · (1 + drift)`, re-based
 //! at every change, so a change affects only what comes after it.
 
-use crate::time::Time;
+use crate::time::{Span, Time};
 use serde::{Deserialize, Serialize};
 
 /// Drift beyond ±10% is not a clock, it is a bug in the scenario.
@@ -118,12 +118,12 @@ impl Clock {
     /// How much true time passes while this clock advances by `local`, at
     /// its current rate.
     #[inline]
-    pub fn real_delay(&self, local: Time) -> Time {
+    pub fn real_delay(&self, local: Span) -> Span {
         if self.drift_ppm == 0 {
             return local;
         }
         let rate = PPM + self.drift_ppm as i128;
-        Time(((local.nanos() as i128 * PPM) / rate) as u64)
+        Span(((local.nanos() as i128 * PPM) / rate) as u64)
     }
 }
 
@@ -138,7 +138,7 @@ mod tests {
         let c = Clock::exact();
         assert_eq!(c.wall(Time(123)), Time(123));
         assert_eq!(c.monotonic(Time(123)), Time(123));
-        assert_eq!(c.real_delay(Time(7)), Time(7));
+        assert_eq!(c.real_delay(Span(7)), Span(7));
     }
 
     #[test]
@@ -159,9 +159,9 @@ mod tests {
         c.set(t, c.offset_ns(t), 100_000);
         assert_eq!(c.wall(t), before, "a drift change alone must not move the clock");
         // One second later the fast clock is 100ms ahead, on both clocks.
-        let later = t + Time::from_secs(1);
-        assert_eq!(c.wall(later), later + Time::from_millis(100));
-        assert_eq!(c.monotonic(later), later + Time::from_millis(100));
+        let later = t + Span::from_secs(1);
+        assert_eq!(c.wall(later), later + Span::from_millis(100));
+        assert_eq!(c.monotonic(later), later + Span::from_millis(100));
     }
 
     #[test]
@@ -172,7 +172,7 @@ mod tests {
             let now = Time::from_secs(i as u64 + 1);
             c.set(now, skew * MS as i64, *drift);
             for step in 0..10 {
-                let m = c.monotonic(now + Time::from_millis(step * 100));
+                let m = c.monotonic(now + Span::from_millis(step * 100));
                 assert!(m >= last);
                 last = m;
             }
@@ -183,6 +183,6 @@ mod tests {
     fn real_delay_follows_the_rate() {
         let mut fast = Clock::exact();
         fast.set(Time::ZERO, 0, 100_000);
-        assert_eq!(fast.real_delay(Time(110)), Time(100));
+        assert_eq!(fast.real_delay(Span(110)), Span(100));
     }
 }

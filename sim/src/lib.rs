@@ -58,4 +58,4 @@ pub use rng::Rng;
 pub use role::{RoleSet, RoleSpec, Uniform};
 pub use runner::{prepare, Runner};
 pub use scenario::{Diagnostic, Scenario, Scripted, ScriptedFault, Target, WorkloadPlan};
-pub use time::{Duration, DurationRange, Time};
+pub use time::{Duration, DurationRange, Span, Time};

@@ -14,7 +14,7 @@ use crate::network::latency::LatencySpec;
 use crate::network::{LinkOverride, Partition};
 use crate::process::ProcessId;
 use crate::rng::{Probability, Rng, Stream};
-use crate::time::{Duration, DurationRange, Time};
+use crate::time::{Duration, DurationRange, Span, Time};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -152,12 +152,12 @@ pub const NEMESIS_KINDS: &[(&str, &str)] = &[
     ("degrade", "worsen links (loss, duplication, reordering, latency) for `for`"),
 ];
 
-fn draw(rng: &mut Rng, r: DurationRange) -> Time {
-    Time(rng.between(r.min.nanos(), r.max.nanos()))
+fn draw(rng: &mut Rng, r: DurationRange) -> Span {
+    Span(rng.between(r.min.nanos(), r.max.nanos()))
 }
 
 fn ms(a: u64, b: u64) -> DurationRange {
-    DurationRange { min: Time::from_millis(a), max: Time::from_millis(b) }
+    DurationRange { min: Span::from_millis(a), max: Span::from_millis(b) }
 }
 
 impl NemesisPlan {
@@ -181,8 +181,8 @@ impl NemesisPlan {
         let scale = |rng: &mut Rng, r: DurationRange| {
             let factor = rng.between(500, 2_000); // per mille
             DurationRange {
-                min: Time(r.min.nanos() / 1000 * factor),
-                max: Time(r.max.nanos() / 1000 * factor),
+                min: Span(r.min.nanos() / 1000 * factor),
+                max: Span(r.max.nanos() / 1000 * factor),
             }
         };
         loop {
@@ -252,7 +252,7 @@ impl NemesisPlan {
             }),
             clock: Some(ClockNemesis {
                 every: ms(3_000, 8_000),
-                max_skew: Duration(Time::from_millis(500)),
+                max_skew: Duration(Span::from_millis(500)),
                 max_drift_ppm: 1_000,
                 role: None,
             }),
@@ -352,7 +352,7 @@ impl NemesisPlan {
             let mut state: Vec<(i64, i64, Time)> = vec![(0, 0, Time::ZERO); targets.len()];
             let mut t = Time::ZERO;
             loop {
-                t = t + draw(&mut rng, c.every).max(Time(1));
+                t = t + draw(&mut rng, c.every).max(Span(1));
                 if t >= end || targets.is_empty() {
                     break;
                 }
@@ -409,7 +409,7 @@ impl Outages {
         let mut out = Vec::new();
         let mut t = Time::ZERO;
         loop {
-            t = t + draw(rng, self.every).max(Time(1));
+            t = t + draw(rng, self.every).max(Span(1));
             if t >= end {
                 return out;
             }
@@ -432,7 +432,7 @@ fn episodes(rng: &mut Rng, every: DurationRange, length: DurationRange, end: Tim
     let mut out = Vec::new();
     let mut t = Time::ZERO;
     loop {
-        t = t + draw(rng, every).max(Time(1));
+        t = t + draw(rng, every).max(Span(1));
         if t >= end {
             return out;
         }
@@ -463,7 +463,7 @@ mod tests {
         let p = NemesisPlan {
             clock: Some(ClockNemesis {
                 every: ms(10, 200),
-                max_skew: Duration(Time::from_millis(500)),
+                max_skew: Duration(Span::from_millis(500)),
                 max_drift_ppm: 100_000,
                 role: None,
             }),

@@ -21,7 +21,7 @@ use crate::repro::Repro;
 use crate::result::RunResult;
 use crate::runner::Runner;
 use crate::scenario::{Diagnostic, Scenario};
-use crate::time::Time;
+use crate::time::{Span, Time};
 use crate::RunOptions;
 use serde::Serialize;
 
@@ -36,7 +36,7 @@ pub struct Size {
     pub schedule: usize,
     pub operations: u64,
     pub events: u64,
-    pub duration: Time,
+    pub duration: Span,
     pub nodes: u32,
     pub clients: u32,
 }
@@ -173,8 +173,8 @@ fn retimed(units: &[Unit], i: u64) -> Vec<Unit> {
 }
 
 /// Rounds up to a whole millisecond, so shrunk scenarios read well.
-fn whole_ms(t: Time) -> Time {
-    Time(t.nanos().div_ceil(1_000_000) * 1_000_000)
+fn whole_ms(t: Span) -> Span {
+    Span(t.nanos().div_ceil(1_000_000) * 1_000_000)
 }
 
 /// Pairs each disruptive fault with the fault that undoes it.
@@ -351,13 +351,13 @@ impl Shrinker<'_> {
         for i in 0..self.units.len() {
             while let Some(undo) = &self.units[i].undo {
                 let gap = undo.at - self.units[i].fault.at;
-                if gap <= Time::from_millis(1) {
+                if gap <= Span::from_millis(1) {
                     break;
                 }
                 let mut units = self.units.clone();
                 let start = units[i].fault.at;
                 if let Some(u) = units[i].undo.as_mut() {
-                    u.at = start + Time(gap.nanos() / 2);
+                    u.at = start + Span(gap.nanos() / 2);
                 }
                 if !self.attempt(self.scenario.clone(), units) {
                     break;
@@ -376,14 +376,15 @@ impl Shrinker<'_> {
         let last_fault =
             self.units.iter().map(|u| u.undo.as_ref().unwrap_or(&u.fault).at).max().unwrap_or(Time::ZERO);
         let violation_at = Time(self.best.violation.as_ref().map_or(0, |v| v.time_ns));
+        // Run lengths: each is the span from the start to an instant.
         let candidates = vec![
-            last_fault + settle + Time::from_millis(1),
-            violation_at + Time::from_millis(1),
-            Time(duration.nanos() / 4),
-            Time(duration.nanos() / 2),
-            Time(duration.nanos() / 4 * 3),
+            (last_fault + settle + Span::from_millis(1)).since_start(),
+            (violation_at + Span::from_millis(1)).since_start(),
+            Span(duration.nanos() / 4),
+            Span(duration.nanos() / 2),
+            Span(duration.nanos() / 4 * 3),
         ];
-        let mut candidates: Vec<Time> = candidates.into_iter().map(whole_ms).collect();
+        let mut candidates: Vec<Span> = candidates.into_iter().map(whole_ms).collect();
         candidates.retain(|d| *d < duration && *d > settle);
         candidates.sort();
         candidates.dedup();

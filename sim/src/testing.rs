@@ -20,7 +20,7 @@ use crate::process::ProcessId;
 use crate::protocol::{Client, Protocol, Server};
 use crate::protocol::{Cluster, Ctx, Effect, Timers};
 use crate::rng::{Rng, Stream};
-use crate::time::Time;
+use crate::time::{Span, Time};
 
 /// What one handler call asked for, in order.
 pub struct Effects<P: Protocol>(pub Vec<Effect<P>>);
@@ -35,7 +35,7 @@ impl<P: Protocol> Effects<P> {
     }
 
     /// The timers set, with their delays.
-    pub fn timers_set(&self) -> impl Iterator<Item = (&P::Timer, Time)> {
+    pub fn timers_set(&self) -> impl Iterator<Item = (&P::Timer, Span)> {
         self.0.iter().filter_map(|e| match e {
             Effect::SetTimer { timer, after } => Some((timer, *after)),
             _ => None,
@@ -118,7 +118,7 @@ impl<'p, P: Protocol> NodeHarness<'p, P> {
     }
 
     /// Lets `by` pass on the true clock.
-    pub fn advance(&mut self, by: Time) {
+    pub fn advance(&mut self, by: Span) {
         self.now = self.now + by;
     }
 
@@ -223,7 +223,7 @@ impl<'p, P: Protocol> ClientHarness<'p, P> {
         })
     }
 
-    pub fn advance(&mut self, by: Time) {
+    pub fn advance(&mut self, by: Span) {
         self.now = self.now + by;
     }
 

@@ -1,4 +1,5 @@
-//! Virtual time: integer nanoseconds since the start of the run.
+//! Virtual time, in integer nanoseconds: instants ([`Time`], since the
+//! start of the run) and lengths ([`Span`]) are different types.
 //!
 //! Nothing in a simulation reads the wall clock. Durations in scenario files
 //! are strings with a unit (`"150ms"`, `"2s"`); they are parsed here so that
@@ -7,74 +8,165 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A point in virtual time, or a span of it, in nanoseconds.
+/// Both kinds of virtual time are whole nanoseconds, built and printed the
+/// same way.
+macro_rules! nanoseconds {
+    ($name:ident) => {
+        impl $name {
+            pub const ZERO: $name = $name(0);
+            pub const MAX: $name = $name(u64::MAX);
+
+            pub const fn from_nanos(ns: u64) -> $name {
+                $name(ns)
+            }
+            pub const fn from_micros(us: u64) -> $name {
+                $name(us * 1_000)
+            }
+            pub const fn from_millis(ms: u64) -> $name {
+                $name(ms * 1_000_000)
+            }
+            pub const fn from_secs(s: u64) -> $name {
+                $name(s * 1_000_000_000)
+            }
+            pub const fn nanos(self) -> u64 {
+                self.0
+            }
+            pub fn as_secs_f64(self) -> f64 {
+                self.0 as f64 / 1e9
+            }
+
+            /// For people: three decimals at most in the largest fitting
+            /// unit (`1.85s`, `12.5ms`). Lossy; `Display` is exact.
+            pub fn approx(self) -> String {
+                approx(self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            /// The largest unit that shows the value exactly: `1.5s`,
+            /// `250ms`, `17ns`.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                exact(self.0, f)
+            }
+        }
+    };
+}
+
+/// An instant of virtual time: nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Time(pub u64);
 
+/// A length of virtual time, in nanoseconds: a delay, a timeout, a latency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Span(pub u64);
+
+nanoseconds!(Time);
+nanoseconds!(Span);
+
 impl Time {
-    pub const ZERO: Time = Time(0);
-    pub const MAX: Time = Time(u64::MAX);
-
-    pub const fn from_nanos(ns: u64) -> Time {
-        Time(ns)
-    }
-    pub const fn from_micros(us: u64) -> Time {
-        Time(us * 1_000)
-    }
-    pub const fn from_millis(ms: u64) -> Time {
-        Time(ms * 1_000_000)
-    }
-    pub const fn from_secs(s: u64) -> Time {
-        Time(s * 1_000_000_000)
-    }
-    pub const fn nanos(self) -> u64 {
-        self.0
-    }
-    pub fn saturating_add(self, other: Time) -> Time {
-        Time(self.0.saturating_add(other.0))
-    }
-    pub fn saturating_sub(self, other: Time) -> Time {
-        Time(self.0.saturating_sub(other.0))
-    }
-    pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1e9
+    /// The span from the start of the run to this instant.
+    pub const fn since_start(self) -> Span {
+        Span(self.0)
     }
 
-    /// For people: three decimals at most in the largest fitting unit
-    /// (`1.850s`, `12.5ms`). Lossy; `Display` is exact.
-    pub fn approx(self) -> String {
-        let ns = self.0;
-        for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
-            if ns >= scale {
-                let text = format!("{:.3}", ns as f64 / scale as f64);
-                let text = text.trim_end_matches('0').trim_end_matches('.');
-                return format!("{text}{unit}");
-            }
-        }
-        format!("{ns}ns")
+    /// `self - earlier`, or zero if `earlier` comes later.
+    pub fn saturating_since(self, earlier: Time) -> Span {
+        Span(self.0.saturating_sub(earlier.0))
+    }
+
+    /// This instant moved back by `span`, not before the start.
+    pub fn saturating_sub(self, span: Span) -> Time {
+        Time(self.0.saturating_sub(span.0))
     }
 }
 
-impl std::ops::Add for Time {
+impl Span {
+    /// The instant this long after the start of the run.
+    pub const fn after_start(self) -> Time {
+        Time(self.0)
+    }
+
+    pub fn saturating_sub(self, other: Span) -> Span {
+        Span(self.0.saturating_sub(other.0))
+    }
+}
+
+impl std::ops::Add<Span> for Time {
     type Output = Time;
-    fn add(self, rhs: Time) -> Time {
+    fn add(self, rhs: Span) -> Time {
         Time(self.0.saturating_add(rhs.0))
     }
 }
 
-impl std::ops::Mul<u64> for Time {
+impl std::ops::Sub<Span> for Time {
     type Output = Time;
-    fn mul(self, rhs: u64) -> Time {
-        Time(self.0.saturating_mul(rhs))
+    fn sub(self, rhs: Span) -> Time {
+        Time(self.0.saturating_sub(rhs.0))
     }
 }
 
+/// The span between two instants (zero if `rhs` is later).
 impl std::ops::Sub for Time {
-    type Output = Time;
-    fn sub(self, rhs: Time) -> Time {
-        Time(self.0.saturating_sub(rhs.0))
+    type Output = Span;
+    fn sub(self, rhs: Time) -> Span {
+        Span(self.0.saturating_sub(rhs.0))
     }
+}
+
+impl std::ops::Add for Span {
+    type Output = Span;
+    fn add(self, rhs: Span) -> Span {
+        Span(self.0.saturating_add(rhs.0))
+    }
+}
+
+impl std::ops::Sub for Span {
+    type Output = Span;
+    fn sub(self, rhs: Span) -> Span {
+        Span(self.0.saturating_sub(rhs.0))
+    }
+}
+
+impl std::ops::Mul<u64> for Span {
+    type Output = Span;
+    fn mul(self, rhs: u64) -> Span {
+        Span(self.0.saturating_mul(rhs))
+    }
+}
+
+fn approx(ns: u64) -> String {
+    for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
+        if ns >= scale {
+            let text = format!("{:.3}", ns as f64 / scale as f64);
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            return format!("{text}{unit}");
+        }
+    }
+    format!("{ns}ns")
+}
+
+fn exact(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if ns == 0 {
+        return write!(f, "0s");
+    }
+    for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
+        if ns >= scale {
+            let whole = ns / scale;
+            let rest = ns % scale;
+            if rest == 0 {
+                return write!(f, "{whole}{unit}");
+            }
+            let digits = scale.ilog10() as usize;
+            let frac = format!("{rest:0digits$}");
+            let frac = frac.trim_end_matches('0');
+            if frac.len() <= 3 {
+                return write!(f, "{whole}.{frac}{unit}");
+            }
+        }
+    }
+    write!(f, "{ns}ns")
 }
 
 const UNITS: &[(&str, u64)] = &[
@@ -95,7 +187,7 @@ pub const DURATION_EXPECTED: &str =
 /// result is a whole number of nanoseconds), `"0"`. Spaces are refused, not
 /// trimmed: `"5 s"` is more likely a typo for something else than a
 /// duration, and one spelling per duration keeps files greppable.
-pub fn parse_duration(text: &str) -> Result<Time, String> {
+pub fn parse_duration(text: &str) -> Result<Span, String> {
     if !text.contains(char::is_whitespace) {
         return parse_compact(text, text);
     }
@@ -106,9 +198,9 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
 }
 
 /// Parses `s`, which has no spaces; `text` is what the user wrote.
-fn parse_compact(s: &str, text: &str) -> Result<Time, String> {
+fn parse_compact(s: &str, text: &str) -> Result<Span, String> {
     if s == "0" {
-        return Ok(Time::ZERO);
+        return Ok(Span::ZERO);
     }
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -143,33 +235,7 @@ fn parse_compact(s: &str, text: &str) -> Result<Time, String> {
             .checked_add((scaled / denominator as u128) as u64)
             .ok_or_else(|| format!("`{text}` is too long"))?;
     }
-    Ok(Time(ns))
-}
-
-impl fmt::Display for Time {
-    /// The largest unit that shows the value exactly: `1.5s`, `250ms`, `17ns`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = self.0;
-        if ns == 0 {
-            return write!(f, "0s");
-        }
-        for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
-            if ns >= scale {
-                let whole = ns / scale;
-                let rest = ns % scale;
-                if rest == 0 {
-                    return write!(f, "{whole}{unit}");
-                }
-                let digits = scale.ilog10() as usize;
-                let frac = format!("{rest:0digits$}");
-                let frac = frac.trim_end_matches('0');
-                if frac.len() <= 3 {
-                    return write!(f, "{whole}.{frac}{unit}");
-                }
-            }
-        }
-        write!(f, "{ns}ns")
-    }
+    Ok(Span(ns))
 }
 
 /// A duration as it appears in scenario files: a string with a unit.
@@ -186,7 +252,7 @@ impl<'de> Deserialize<'de> for Duration {
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
                 if v == 0 {
-                    Ok(Duration(Time::ZERO))
+                    Ok(Duration(Span::ZERO))
                 } else {
                     Err(E::custom(format!("the number {v} has no unit; expected {DURATION_EXPECTED}")))
                 }
@@ -196,9 +262,9 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// A [`Time`] read from a scenario file (a string with a unit).
+/// A [`Span`] read from a scenario file (a string with a unit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Duration(pub Time);
+pub struct Duration(pub Span);
 
 impl Serialize for Duration {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -209,8 +275,8 @@ impl Serialize for Duration {
 /// `"2s..6s"`: a range of durations from which a value is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DurationRange {
-    pub min: Time,
-    pub max: Time,
+    pub min: Span,
+    pub max: Span,
 }
 
 pub const RANGE_EXPECTED: &str = "a duration or a range of durations, such as \"2s\" or \"500ms..3s\"";
@@ -272,13 +338,13 @@ mod tests {
 
     #[test]
     fn parses_units() {
-        assert_eq!(parse_duration("150ms"), Ok(Time::from_millis(150)));
-        assert_eq!(parse_duration("2s"), Ok(Time::from_secs(2)));
-        assert_eq!(parse_duration("1.5s"), Ok(Time::from_millis(1500)));
-        assert_eq!(parse_duration("500us"), Ok(Time::from_micros(500)));
-        assert_eq!(parse_duration("7ns"), Ok(Time(7)));
-        assert_eq!(parse_duration("0"), Ok(Time::ZERO));
-        assert_eq!(parse_duration("2m"), Ok(Time::from_secs(120)));
+        assert_eq!(parse_duration("150ms"), Ok(Span::from_millis(150)));
+        assert_eq!(parse_duration("2s"), Ok(Span::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Span::from_millis(1500)));
+        assert_eq!(parse_duration("500us"), Ok(Span::from_micros(500)));
+        assert_eq!(parse_duration("7ns"), Ok(Span(7)));
+        assert_eq!(parse_duration("0"), Ok(Span::ZERO));
+        assert_eq!(parse_duration("2m"), Ok(Span::from_secs(120)));
     }
 
     #[test]
@@ -295,11 +361,11 @@ mod tests {
 
     #[test]
     fn displays_exactly() {
-        assert_eq!(Time::from_millis(1500).to_string(), "1.5s");
-        assert_eq!(Time::from_millis(250).to_string(), "250ms");
-        assert_eq!(Time(17).to_string(), "17ns");
-        assert_eq!(Time(1_234_567).to_string(), "1234.567us");
-        for t in [Time(1), Time::from_millis(3), Time::from_secs(30), Time(1_500_000)] {
+        assert_eq!(Span::from_millis(1500).to_string(), "1.5s");
+        assert_eq!(Span::from_millis(250).to_string(), "250ms");
+        assert_eq!(Span(17).to_string(), "17ns");
+        assert_eq!(Span(1_234_567).to_string(), "1234.567us");
+        for t in [Span(1), Span::from_millis(3), Span::from_secs(30), Span(1_500_000)] {
             assert_eq!(parse_duration(&t.to_string()), Ok(t));
         }
     }
@@ -307,8 +373,8 @@ mod tests {
     #[test]
     fn ranges() {
         let r = DurationRange::parse("2s..6s").unwrap();
-        assert_eq!((r.min, r.max), (Time::from_secs(2), Time::from_secs(6)));
+        assert_eq!((r.min, r.max), (Span::from_secs(2), Span::from_secs(6)));
         assert!(DurationRange::parse("6s..2s").is_err());
-        assert_eq!(DurationRange::parse("1s").unwrap().max, Time::from_secs(1));
+        assert_eq!(DurationRange::parse("1s").unwrap().max, Span::from_secs(1));
     }
 }

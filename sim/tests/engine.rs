@@ -71,7 +71,7 @@ impl Server<Probe> for Node {
         ctx.disk().sync();
         ctx.disk().put("unsynced".to_string(), 1); // never synced
         ctx.observe(Obs::Booted { boots, unsynced_survived });
-        ctx.set_timer(Timer::Tick, Time::from_millis(100));
+        ctx.set_timer(Timer::Tick, sim::Span::from_millis(100));
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Probe>, from: ProcessId, _msg: u64) {
@@ -88,7 +88,7 @@ impl Server<Probe> for Node {
         ctx.observe(Obs::Clocks { wall: ctx.now().nanos(), monotonic: ctx.monotonic().nanos() });
         let next = (self.me + 1) % ctx.servers();
         ctx.send(ProcessId::server(next), self.ticks);
-        ctx.set_timer(Timer::Tick, Time::from_millis(100));
+        ctx.set_timer(Timer::Tick, sim::Span::from_millis(100));
     }
 }
 
@@ -383,7 +383,7 @@ fn the_world_shows_every_process_clock_and_pause() {
     let start = node.start();
     assert!(start.synced_before_sending());
     assert_eq!(start.timers_set().count(), 1);
-    node.advance(Time::from_millis(100));
+    node.advance(sim::Span::from_millis(100));
     let tick = node.timer(Timer::Tick);
     assert_eq!(tick.sent().map(|(to, _)| to).collect::<Vec<_>>(), vec![ProcessId::server(1)]);
     assert!(tick.observations().any(|o| *o == Obs::Clocks { wall: 100_000_000, monotonic: 100_000_000 }));

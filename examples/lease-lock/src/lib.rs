@@ -22,7 +22,7 @@
 use serde::{Deserialize, Serialize};
 use sim::{
     Checker, Cluster, Ctx, Diagnostic, NoClient, Observed, ProcessId, Protocol, ProtocolInfo, Scenario,
-    Server, Setup, Time, Verdicts, World,
+    Server, Setup, Span, Time, Verdicts, World,
 };
 
 sim::roles! {
@@ -63,16 +63,16 @@ struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            lease: sim::time::Duration(Time::from_millis(100)),
-            work: sim::time::Duration(Time::from_millis(30)),
+            lease: sim::time::Duration(Span::from_millis(100)),
+            work: sim::time::Duration(Span::from_millis(30)),
         }
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct LeaseLock {
-    lease: Time,
-    work: Time,
+    lease: Span,
+    work: Span,
     bug: Option<Bug>,
 }
 
@@ -122,7 +122,7 @@ impl Server<LeaseLock> for Node {
             }
             State::Storage { highest } => *highest = ctx.disk().get(&"highest").copied().unwrap_or(0),
             State::Worker { .. } => {
-                let wait = Time::from_millis(10 + ctx.rng().below(40));
+                let wait = Span::from_millis(10 + ctx.rng().below(40));
                 ctx.set_timer(Timer::Try, wait);
             }
         }
@@ -168,7 +168,7 @@ impl Server<LeaseLock> for Node {
                 ctx.set_timer(Timer::Write, config.work);
             }
             (State::Worker { .. }, Msg::Busy) => {
-                let wait = Time::from_millis(10 + ctx.rng().below(40));
+                let wait = Span::from_millis(10 + ctx.rng().below(40));
                 ctx.set_timer(Timer::Try, wait);
             }
             (State::Worker { token }, Msg::Written { .. }) => {
@@ -177,7 +177,7 @@ impl Server<LeaseLock> for Node {
                         ctx.send(lock, Msg::Release { token: t });
                     }
                 }
-                let wait = Time::from_millis(10 + ctx.rng().below(40));
+                let wait = Span::from_millis(10 + ctx.rng().below(40));
                 ctx.set_timer(Timer::Try, wait);
             }
             _ => {}
@@ -193,7 +193,7 @@ impl Server<LeaseLock> for Node {
                     ctx.send(lock, Msg::Acquire);
                 }
                 // Ask again if nothing comes back.
-                ctx.set_timer(Timer::Try, Time::from_millis(200));
+                ctx.set_timer(Timer::Try, Span::from_millis(200));
             }
             (State::Worker { token: Some(t) }, Timer::Write) => {
                 if let Some(storage) = storage {

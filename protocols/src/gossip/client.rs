@@ -2,18 +2,18 @@
 //! one each time `retry` passes without an acknowledgement.
 
 use super::{Gossip, Msg, Timer};
-use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
+use sim::{Client, Completion, Ctx, Op, ProcessId, Span, Value};
 
 #[derive(Clone)]
 pub struct GossipClient {
-    retry: Time,
+    retry: Span,
     next_op: u64,
     /// The operation in flight and its value.
     current: Option<(u64, u64)>,
 }
 
 impl GossipClient {
-    pub fn new(retry: Time) -> GossipClient {
+    pub fn new(retry: Span) -> GossipClient {
         GossipClient { retry, next_op: 0, current: None }
     }
 

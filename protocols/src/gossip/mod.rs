@@ -41,7 +41,7 @@ pub use range_set::RangeSet;
 
 use serde::{Deserialize, Serialize};
 use sim::time::Duration;
-use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Time};
+use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Span};
 
 sim::bugs! {
     pub enum Bug {
@@ -80,8 +80,8 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             fanout: 3,
-            push_interval: Duration(Time::from_millis(20)),
-            anti_entropy: Duration(Time::from_millis(250)),
+            push_interval: Duration(Span::from_millis(20)),
+            anti_entropy: Duration(Span::from_millis(250)),
         }
     }
 }
@@ -90,11 +90,11 @@ impl Default for Params {
 #[derive(Clone, Debug)]
 pub struct Gossip {
     pub fanout: u32,
-    pub push_interval: Time,
-    pub anti_entropy: Time,
+    pub push_interval: Span,
+    pub anti_entropy: Span,
     /// How long a client waits for an acknowledgement before trying another
     /// server.
-    pub retry: Time,
+    pub retry: Span,
     pub bug: Option<Bug>,
 }
 
@@ -169,7 +169,7 @@ impl Protocol for Gossip {
         }
         for (name, t) in [("push_interval", params.push_interval.0), ("anti_entropy", params.anti_entropy.0)]
         {
-            if t < Time::from_millis(1) {
+            if t < Span::from_millis(1) {
                 return Err(scenario.param_error(name, format!("gossip's {name} must be at least 1ms")));
             }
         }
@@ -177,7 +177,7 @@ impl Protocol for Gossip {
             fanout: params.fanout,
             push_interval: params.push_interval.0,
             anti_entropy: params.anti_entropy.0,
-            retry: scenario.workload.as_ref().map_or(Time::from_millis(250), |w| w.retry),
+            retry: scenario.workload.as_ref().map_or(Span::from_millis(250), |w| w.retry),
             bug,
         })
     }

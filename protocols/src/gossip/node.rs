@@ -105,7 +105,7 @@ impl Server<Gossip> for GossipNode {
         if self.config.bug != Some(Bug::NoAntiEntropy) {
             // Spread the first round so that servers do not run in lockstep.
             let first = ctx.rng().between(1, self.config.anti_entropy.nanos());
-            ctx.set_timer(Timer::AntiEntropy, sim::Time(first));
+            ctx.set_timer(Timer::AntiEntropy, sim::Span(first));
         }
     }
 

@@ -5,14 +5,14 @@
 
 use super::types::{KvOp, KvOutcome, Msg, Timer};
 use super::Raft;
-use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
+use sim::{Client, Completion, Ctx, Op, ProcessId, Span, Value};
 
 /// Redirects followed at once per attempt; beyond, wait for the retry.
 const MAX_HOPS: u32 = 3;
 
 #[derive(Clone)]
 pub struct RaftClient {
-    retry: Time,
+    retry: Span,
     servers: u32,
     seq: u64,
     current: Option<KvOp>,
@@ -21,7 +21,7 @@ pub struct RaftClient {
 }
 
 impl RaftClient {
-    pub fn new(retry: Time, servers: u32) -> RaftClient {
+    pub fn new(retry: Span, servers: u32) -> RaftClient {
         RaftClient { retry, servers, seq: 0, current: None, leader: None, hops: 0 }
     }
 

@@ -72,7 +72,7 @@ pub use types::{Command, Key, KvOp, KvOutcome, LogEntry, Msg, Role, Snapshot, St
 
 use serde::Deserialize;
 use sim::time::Duration;
-use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Setup, Time};
+use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Setup, Span};
 
 sim::bugs! {
     pub enum Bug {
@@ -148,8 +148,8 @@ struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            election_timeout: [Duration(Time::from_millis(150)), Duration(Time::from_millis(300))],
-            heartbeat: Duration(Time::from_millis(50)),
+            election_timeout: [Duration(Span::from_millis(150)), Duration(Span::from_millis(300))],
+            heartbeat: Duration(Span::from_millis(50)),
             pre_vote: true,
             check_quorum: true,
             max_batch: 64,
@@ -162,15 +162,15 @@ impl Default for Params {
 
 #[derive(Clone, Debug)]
 pub struct Raft {
-    pub election_timeout: (Time, Time),
-    pub heartbeat: Time,
+    pub election_timeout: (Span, Span),
+    pub heartbeat: Span,
     pub pre_vote: bool,
     pub check_quorum: bool,
     pub max_batch: u32,
     pub max_inflight: u32,
     pub snapshot_every: u64,
     pub read_mode: ReadMode,
-    pub retry: Time,
+    pub retry: Span,
     pub bug: Option<Bug>,
 }
 
@@ -238,13 +238,13 @@ impl Protocol for Raft {
     fn configure(scenario: &Scenario, bug: Option<Bug>) -> Result<Self, Diagnostic> {
         let p: Params = scenario.protocol_params()?;
         let (min, max) = (p.election_timeout[0].0, p.election_timeout[1].0);
-        if min > max || min == Time::ZERO {
+        if min > max || min == Span::ZERO {
             return Err(scenario.param_error(
                 "election_timeout",
                 "raft's election_timeout is [min, max] with 0 < min <= max",
             ));
         }
-        if p.heartbeat.0 == Time::ZERO || p.heartbeat.0 >= min {
+        if p.heartbeat.0 == Span::ZERO || p.heartbeat.0 >= min {
             return Err(scenario
                 .param_error("heartbeat", "raft's heartbeat must be shorter than the election timeout"));
         }
@@ -263,7 +263,7 @@ impl Protocol for Raft {
             max_inflight: p.max_inflight,
             snapshot_every: p.snapshot_every,
             read_mode: p.reads,
-            retry: scenario.workload.as_ref().map_or(Time::from_millis(100), |w| w.retry),
+            retry: scenario.workload.as_ref().map_or(Span::from_millis(100), |w| w.retry),
             bug,
         })
     }

@@ -2,17 +2,17 @@
 //! number so that retries are recognised.
 
 use super::{Msg, RegOp, ReplicatedRegister, Reply, Timer};
-use sim::{Client, Completion, Ctx, Op, ProcessId, Time, Value};
+use sim::{Client, Completion, Ctx, Op, ProcessId, Span, Value};
 
 #[derive(Clone)]
 pub struct RegisterClient {
-    retry: Time,
+    retry: Span,
     seq: u64,
     current: Option<RegOp>,
 }
 
 impl RegisterClient {
-    pub fn new(retry: Time) -> RegisterClient {
+    pub fn new(retry: Span) -> RegisterClient {
         RegisterClient { retry, seq: 0, current: None }
     }
 

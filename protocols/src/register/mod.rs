@@ -43,7 +43,7 @@ pub use node::RegisterNode;
 
 use serde::{Deserialize, Serialize};
 use sim::time::Duration;
-use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Time};
+use sim::{Diagnostic, ProcessId, Protocol, ProtocolInfo, Scenario, Span};
 
 sim::bugs! {
     pub enum Bug {
@@ -75,14 +75,14 @@ struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { heartbeat: Duration(Time::from_millis(100)) }
+        Params { heartbeat: Duration(Span::from_millis(100)) }
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct ReplicatedRegister {
-    pub heartbeat: Time,
-    pub retry: Time,
+    pub heartbeat: Span,
+    pub retry: Span,
     pub bug: Option<Bug>,
 }
 
@@ -168,7 +168,7 @@ impl Protocol for ReplicatedRegister {
         let params: Params = scenario.protocol_params()?;
         Ok(ReplicatedRegister {
             heartbeat: params.heartbeat.0,
-            retry: scenario.workload.as_ref().map_or(Time::from_millis(100), |w| w.retry),
+            retry: scenario.workload.as_ref().map_or(Span::from_millis(100), |w| w.retry),
             bug,
         })
     }

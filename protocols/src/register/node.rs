@@ -111,7 +111,7 @@ impl Server<ReplicatedRegister> for RegisterNode {
                 let Some(reply) = self.apply(ctx, from, seq, op) else { return };
                 if self.config.bug == Some(Bug::AckBeforeSync) {
                     ctx.send(from, Msg::Response { seq, reply });
-                    ctx.set_timer(Timer::Sync, sim::Time::from_millis(50));
+                    ctx.set_timer(Timer::Sync, sim::Span::from_millis(50));
                 } else {
                     ctx.disk().sync();
                     ctx.send(from, Msg::Response { seq, reply });

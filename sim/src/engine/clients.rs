@@ -5,7 +5,7 @@ use super::{json, stable_hash, tag, Event, Flow, Simulation};
 use crate::history::Completion;
 use crate::process::ProcessId;
 use crate::protocol::{Checker, Client, Protocol};
-use crate::time::Time;
+use crate::time::Span;
 
 impl<P: Protocol> Simulation<'_, '_, P> {
     pub(super) fn invoke(&mut self, client: u32) -> Flow {
@@ -55,7 +55,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             return;
         }
         if let Some(w) = &mut self.workload {
-            let next = self.now + Time(w.rng.exponential(w.think.nanos()));
+            let next = self.now + Span(w.rng.exponential(w.think.nanos()));
             self.queue.push(next, Event::Invoke { client });
         }
     }

@@ -142,7 +142,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             let id = self.next_timer;
             self.next_timer += 1;
             pending.id = id;
-            let at = now + clock.real_delay(pending.due.saturating_sub(mono));
+            let at = now + clock.real_delay(pending.due.saturating_since(mono));
             self.queue.push(at, Event::Timer { owner: p, id });
         }
     }

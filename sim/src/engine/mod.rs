@@ -25,7 +25,7 @@ use crate::protocol::{Checker, Client, Protocol, Server};
 use crate::result::RunResult;
 use crate::rng::{Rng, Stream};
 use crate::scenario::Scenario;
-use crate::time::Time;
+use crate::time::{Span, Time};
 use crate::trace::{TraceLine, TraceSink};
 use crate::workload::Generator;
 use queue::Queue;
@@ -132,8 +132,8 @@ struct Workload {
     generator: Box<dyn Generator>,
     rng: Rng,
     /// Mean pause between one client's operations.
-    think: Time,
-    timeout: Time,
+    think: Span,
+    timeout: Span,
     /// No new operation starts at or after this time.
     end: Time,
 }
@@ -211,9 +211,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             Some(Workload {
                 generator: (plan.generator)()?,
                 rng: Rng::new(seed, Stream::Workload),
-                think: Time(w.interval.nanos().saturating_mul(w.clients as u64)),
+                think: w.interval * w.clients as u64,
                 timeout: w.timeout,
-                end: if w.through_settle { scenario.duration - w.timeout } else { scenario.settle_start() },
+                end: if w.through_settle { scenario.end() - w.timeout } else { scenario.settle_start() },
             })
         });
         let lin = if scenario.linearizable { plan.protocol.model().map(finish::LinCheck::new) } else { None };
@@ -241,7 +241,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 cluster: plan.cluster.clone(),
                 clients: c,
                 settle_start: scenario.settle_start(),
-                duration: scenario.duration,
+                end: scenario.end(),
             }),
             verdicts: Verdicts::new(plan.enabled),
             obs: Vec::new(),
@@ -269,7 +269,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 sim.queue.push(first, Event::Invoke { client });
             }
         }
-        sim.queue.push(scenario.duration, Event::End);
+        sim.queue.push(scenario.end(), Event::End);
         sim
     }
 

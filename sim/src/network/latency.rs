@@ -2,7 +2,7 @@
 //! All arithmetic is on integers so that every machine draws the same delays.
 
 use crate::rng::{Rng, PPM};
-use crate::time::Time;
+use crate::time::Span;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -10,36 +10,36 @@ use std::fmt;
 #[serde(tag = "dist", rename_all = "lowercase")]
 pub enum Latency {
     Constant {
-        value: Time,
+        value: Span,
     },
     Uniform {
-        min: Time,
-        max: Time,
+        min: Span,
+        max: Span,
     },
     /// `min` plus an exponentially distributed extra with the given mean,
     /// capped at 20 means: a long but bounded tail.
     Exponential {
-        min: Time,
-        mean: Time,
+        min: Span,
+        mean: Span,
     },
 }
 
 impl Latency {
     #[inline]
-    pub fn sample(&self, rng: &mut Rng) -> Time {
+    pub fn sample(&self, rng: &mut Rng) -> Span {
         match *self {
             Latency::Constant { value } => value,
-            Latency::Uniform { min, max } => Time(rng.between(min.nanos(), max.nanos())),
-            Latency::Exponential { min, mean } => Time(min.nanos() + rng.exponential(mean.nanos())),
+            Latency::Uniform { min, max } => Span(rng.between(min.nanos(), max.nanos())),
+            Latency::Exponential { min, mean } => Span(min.nanos() + rng.exponential(mean.nanos())),
         }
     }
 
     /// The largest delay this distribution can produce.
-    pub fn max(&self) -> Time {
+    pub fn max(&self) -> Span {
         match *self {
             Latency::Constant { value } => value,
             Latency::Uniform { max, .. } => max,
-            Latency::Exponential { min, mean } => Time(min.nanos() + mean.nanos() * 20),
+            Latency::Exponential { min, mean } => Span(min.nanos() + mean.nanos() * 20),
         }
     }
 }
@@ -68,7 +68,7 @@ pub struct LinkParams {
 impl Default for LinkParams {
     fn default() -> Self {
         LinkParams {
-            latency: Latency::Uniform { min: Time::from_millis(1), max: Time::from_millis(10) },
+            latency: Latency::Uniform { min: Span::from_millis(1), max: Span::from_millis(10) },
             drop_ppm: 0,
             duplicate_ppm: 0,
             reorder_ppm: 0,
@@ -188,7 +188,7 @@ impl<'de> Deserialize<'de> for LatencySpec {
                         Latency::Uniform { min: min.0, max: max.0 }
                     }
                     LatencyTable::Exponential { mean, min } => {
-                        Latency::Exponential { min: min.map(|m| m.0).unwrap_or(Time::ZERO), mean: mean.0 }
+                        Latency::Exponential { min: min.map(|m| m.0).unwrap_or(Span::ZERO), mean: mean.0 }
                     }
                 };
                 Ok(LatencySpec(latency))

@@ -15,7 +15,7 @@ pub use topology::Topology;
 
 use crate::process::ProcessId;
 use crate::rng::Rng;
-use crate::time::Time;
+use crate::time::Span;
 use petgraph::graph::UnGraph;
 use serde::Serialize;
 
@@ -47,7 +47,7 @@ pub enum DropReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     Drop(DropReason),
-    Deliver { delay: Time, duplicate: Option<Time> },
+    Deliver { delay: Span, duplicate: Option<Span> },
 }
 
 /// Counters a run reports.
@@ -178,7 +178,7 @@ impl Network {
             self.stats.server_to_server += 1;
         }
         if from == to {
-            return Route::Deliver { delay: Time::ZERO, duplicate: None };
+            return Route::Deliver { delay: Span::ZERO, duplicate: None };
         }
         let link = self.links[self.index(from, to)];
         if !link.edge {
@@ -196,7 +196,7 @@ impl Network {
         }
         let mut delay = p.latency.sample(rng);
         if rng.chance(p.reorder_ppm) {
-            delay = delay + Time(rng.between(0, p.latency.max().nanos() * 10));
+            delay = delay + Span(rng.between(0, p.latency.max().nanos() * 10));
         }
         let duplicate = if rng.chance(p.duplicate_ppm) {
             self.stats.duplicated += 1;

@@ -18,7 +18,7 @@ use crate::disk::Disk;
 use crate::history::Completion;
 use crate::process::ProcessId;
 use crate::rng::Rng;
-use crate::time::Time;
+use crate::time::{Span, Time};
 use std::fmt;
 
 /// One thing a handler asked for.
@@ -31,7 +31,7 @@ pub enum Effect<P: Protocol> {
     /// `after`; replaces a pending timer equal to it.
     SetTimer {
         timer: P::Timer,
-        after: Time,
+        after: Span,
     },
     CancelTimer {
         timer: P::Timer,
@@ -275,7 +275,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
 
     /// Fires `timer` after `after` has passed on this process's monotonic
     /// clock. A timer equal to one already pending replaces it.
-    pub fn set_timer(&mut self, timer: P::Timer, after: Time) {
+    pub fn set_timer(&mut self, timer: P::Timer, after: Span) {
         self.out.push(Effect::SetTimer { timer, after });
     }
 

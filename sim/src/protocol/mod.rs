@@ -45,7 +45,8 @@ pub struct Setup {
     pub clients: u32,
     /// When faults stop and everything heals.
     pub settle_start: Time,
-    pub duration: Time,
+    /// When the run ends and eventually-properties are checked.
+    pub end: Time,
 }
 
 impl Setup {

@@ -28,7 +28,7 @@ use crate::nemesis::{NemesisPlan, PartitionKind};
 use crate::network::{LinkOverride, LinkParams, NetworkPlan, Partition, Topology};
 use crate::process::ProcessId;
 use crate::rng::{Rng, Stream};
-use crate::time::Time;
+use crate::time::{Span, Time};
 use raw::{NodesSpec, PartitionSpec, RawFault, RawScenario, TargetSpec, FAULT_ACTIONS};
 use serde::de::DeserializeOwned;
 use std::ops::Range;
@@ -41,11 +41,11 @@ pub struct WorkloadPlan {
     pub kind: String,
     pub clients: u32,
     /// Mean time between two operations, all clients together.
-    pub interval: Time,
+    pub interval: Span,
     /// An operation not completed after this long is recorded as `info`.
-    pub timeout: Time,
+    pub timeout: Span,
     /// How long a client waits for a reply before trying again.
-    pub retry: Time,
+    pub retry: Span,
     /// Keys for keyed workloads.
     pub keys: u32,
     /// Whether clients keep invoking operations during the settle phase
@@ -80,7 +80,7 @@ impl Default for Limits {
 pub struct ScriptedFault {
     pub at: Time,
     /// With `for`: when the fault is undone (restart, resume, heal, restore).
-    pub duration: Option<Time>,
+    pub duration: Option<Span>,
     pub what: Scripted,
 }
 
@@ -165,10 +165,10 @@ pub struct Scenario {
     /// `[nodes]` by role, in the file's order (which numbers the servers:
     /// the first role's nodes come first); `None` for `nodes = N`.
     pub roles: Option<Vec<RoleCount>>,
-    pub duration: Time,
+    pub duration: Span,
     /// The settle phase's length: faults stop and heal at `duration - settle`;
     /// eventually-properties are checked at `duration`.
-    pub settle: Time,
+    pub settle: Span,
     /// The seed `dsim run` uses when none is given.
     pub seed: u64,
     pub network: NetworkPlan,
@@ -184,7 +184,7 @@ pub struct Scenario {
 }
 
 const MAX_NODES: u32 = 10_000;
-const MIN_NEMESIS_INTERVAL: Time = Time::from_millis(1);
+const MIN_NEMESIS_INTERVAL: Span = Span::from_millis(1);
 
 impl Scenario {
     /// Reads and validates a scenario file.
@@ -263,7 +263,7 @@ impl Scenario {
             ));
         }
         let duration = raw.duration.get_ref().0;
-        if duration == Time::ZERO {
+        if duration == Span::ZERO {
             return Err(err(Some(raw.duration.span()), "the duration must be longer than zero".into()));
         }
         let settle = match &raw.check.settle {
@@ -276,9 +276,9 @@ impl Scenario {
                 }
                 s.get_ref().0
             }
-            None => Time::from_secs(5).min(Time(duration.nanos() / 2)),
+            None => Span::from_secs(5).min(Span(duration.nanos() / 2)),
         };
-        let settle_start = duration - settle;
+        let settle_start = (duration - settle).after_start();
 
         // Network.
         let topology = match &raw.network.topology {
@@ -374,8 +374,8 @@ impl Scenario {
         let workload = match &raw.workload {
             None => None,
             Some(w) => {
-                let timeout = w.timeout.as_ref().map_or(Time::from_secs(1), |t| t.get_ref().0);
-                if timeout == Time::ZERO {
+                let timeout = w.timeout.as_ref().map_or(Span::from_secs(1), |t| t.get_ref().0);
+                if timeout == Span::ZERO {
                     return Err(err(
                         w.timeout.as_ref().map(|t| t.span()),
                         "the timeout must be longer than zero".into(),
@@ -384,8 +384,8 @@ impl Scenario {
                 let retry = w
                     .retry
                     .as_ref()
-                    .map_or(Time(timeout.nanos() / 4).max(Time::from_millis(1)), |t| t.get_ref().0);
-                if retry == Time::ZERO {
+                    .map_or(Span(timeout.nanos() / 4).max(Span::from_millis(1)), |t| t.get_ref().0);
+                if retry == Span::ZERO {
                     return Err(err(
                         w.retry.as_ref().map(|t| t.span()),
                         "the retry interval must be longer than zero".into(),
@@ -587,7 +587,12 @@ impl Scenario {
 
     /// When faults stop and everything heals.
     pub fn settle_start(&self) -> Time {
-        self.duration - self.settle
+        (self.duration - self.settle).after_start()
+    }
+
+    /// When the run ends and eventually-properties are checked.
+    pub fn end(&self) -> Time {
+        self.duration.after_start()
     }
 
     /// An error at `span` of this scenario's file.
@@ -709,7 +714,7 @@ impl Scenario {
                     f.action, f.at
                 ));
             }
-            if f.at > self.duration {
+            if f.at > self.end() {
                 return Err(format!(
                     "the fault `{}` at {} comes after the end of the run ({})",
                     f.action, f.at, self.duration
@@ -765,15 +770,16 @@ fn span_of(table: &DeTable<'_>, keys: &[&str]) -> Option<Range<usize>> {
 fn scripted_fault(
     f: &Spanned<RawFault>,
     nodes: u32,
-    duration: Time,
+    duration: Span,
     settle_start: Time,
     err: &dyn Fn(Option<Range<usize>>, String) -> Diagnostic,
     check_target: &dyn Fn(&Spanned<TargetSpec>) -> Result<Target, Diagnostic>,
     check_process: &dyn Fn(&Spanned<ProcessId>) -> Result<ProcessId, Diagnostic>,
 ) -> Result<ScriptedFault, Diagnostic> {
     let raw = f.get_ref();
-    let at = raw.at.get_ref().0;
-    if at >= duration {
+    // `at` is written as an offset from the start of the run.
+    let at = raw.at.get_ref().0.after_start();
+    if at >= duration.after_start() {
         return Err(err(
             Some(raw.at.span()),
             format!("this fault at {at} comes after the end of the run ({duration})"),
@@ -782,7 +788,7 @@ fn scripted_fault(
     if at >= settle_start {
         return Err(err(
             Some(raw.at.span()),
-            format!("this fault at {at} falls in the settle phase, which starts at {settle_start} (duration {duration} minus settle {})", duration - settle_start),
+            format!("this fault at {at} falls in the settle phase, which starts at {settle_start} (duration {duration} minus settle {})", duration.after_start() - settle_start),
         )
         .with_help("faults must come before the settle phase; move it earlier, or shorten [check] settle"));
     }
@@ -946,7 +952,7 @@ fn scripted_fault(
         Some(d) if !undoable => {
             return Err(err(Some(d.span()), format!("`for` does not apply to `{}`", present[0])));
         }
-        Some(d) if d.get_ref().0 == Time::ZERO => {
+        Some(d) if d.get_ref().0 == Span::ZERO => {
             return Err(err(Some(d.span()), "`for` must be longer than zero".into()));
         }
         Some(d) => Some(d.get_ref().0),

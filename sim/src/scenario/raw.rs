@@ -280,11 +280,11 @@ impl<'de> Deserialize<'de> for SignedDuration {
 
 /// `rate = "200/s"`: operations per unit of time, all clients together.
 /// Kept as the mean interval between operations.
-pub(super) struct Rate(pub crate::time::Time);
+pub(super) struct Rate(pub crate::time::Span);
 
 pub(super) const RATE_EXPECTED: &str = "a rate such as \"200/s\", \"5/ms\", \"0.5/s\" or \"1/5ms\"";
 
-pub(super) fn parse_rate(text: &str) -> Result<crate::time::Time, String> {
+pub(super) fn parse_rate(text: &str) -> Result<crate::time::Span, String> {
     let bad = || format!("`{text}` is not a rate; expected {RATE_EXPECTED}");
     let (number, unit) = text.split_once('/').ok_or_else(bad)?;
     // "200/s", or per any duration: "1/5ms" (one operation every 5ms).
@@ -312,7 +312,7 @@ pub(super) fn parse_rate(text: &str) -> Result<crate::time::Time, String> {
     if interval == 0 {
         return Err(format!("the rate `{text}` is more than one operation per nanosecond"));
     }
-    Ok(crate::time::Time(interval.min(u64::MAX as u128) as u64))
+    Ok(crate::time::Span(interval.min(u64::MAX as u128) as u64))
 }
 
 impl<'de> Deserialize<'de> for Rate {
@@ -411,13 +411,13 @@ impl<'de> Deserialize<'de> for TargetSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Time;
+    use crate::time::Span;
 
     #[test]
     fn rates() {
-        assert_eq!(parse_rate("200/s"), Ok(Time::from_millis(5)));
-        assert_eq!(parse_rate("0.5/s"), Ok(Time::from_secs(2)));
-        assert_eq!(parse_rate("2/ms"), Ok(Time::from_micros(500)));
+        assert_eq!(parse_rate("200/s"), Ok(Span::from_millis(5)));
+        assert_eq!(parse_rate("0.5/s"), Ok(Span::from_secs(2)));
+        assert_eq!(parse_rate("2/ms"), Ok(Span::from_micros(500)));
         assert!(parse_rate("200").is_err());
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("x/s").is_err());

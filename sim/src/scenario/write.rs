@@ -15,7 +15,7 @@ fn s(text: impl Into<String>) -> Value {
     Value::String(text.into())
 }
 
-fn time(t: Time) -> Value {
+fn time(t: impl std::fmt::Display) -> Value {
     s(t.to_string())
 }
 

@@ -87,7 +87,7 @@ impl RaftNode {
         if wrote {
             if self.has(Bug::AckBeforeSync) {
                 if !ctx.timer_pending(&Timer::LazySync) {
-                    ctx.set_timer(Timer::LazySync, Time::from_millis(30));
+                    ctx.set_timer(Timer::LazySync, sim::Span::from_millis(30));
                 }
             } else {
                 ctx.disk().sync();

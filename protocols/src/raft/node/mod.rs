@@ -135,7 +135,7 @@ impl RaftNode {
 
     fn reset_election_timer(&self, ctx: &mut Ctx<'_, Raft>) {
         let (min, max) = self.config.election_timeout;
-        let after = Time(ctx.rng().between(min.nanos(), max.nanos()));
+        let after = sim::Span(ctx.rng().between(min.nanos(), max.nanos()));
         ctx.set_timer(Timer::Election, after);
     }
 
