@@ -406,3 +406,26 @@ fn the_shrinker_removes_nodes_role_by_role_down_to_each_minimum() {
     assert_eq!(counts, vec![("leader".to_string(), 1), ("follower".to_string(), 2)]);
     assert_eq!(shrunk.after.nodes, 3);
 }
+
+#[test]
+fn a_scripted_partition_shape_can_be_drawn_over_one_role() {
+    let r = run_source(
+        "protocol = \"probe\"\nduration = \"3s\"\n[nodes]\nleader = 1\nfollower = 4\n[check]\nsettle = \"0s\"\n\
+         [[fault]]\nat = \"1s\"\npartition = \"majority-minority\"\nrole = \"follower\"\n",
+    );
+    let Some(sim::FaultAction::Partition { partition: sim::network::Partition::Groups { groups }, .. }) =
+        r.faults.first().map(|f| f.action.clone())
+    else {
+        panic!("{:?}", r.faults)
+    };
+    let followers = |g: &Vec<ProcessId>| g.iter().filter(|p| p.is_server() && p.index() >= 1).count();
+    let mut sizes: Vec<usize> = groups.iter().map(followers).collect();
+    sizes.sort();
+    assert_eq!(sizes, vec![1, 3], "a minority of the followers: {groups:?}");
+    assert!(groups.iter().any(|g| g.contains(&ProcessId::server(0))), "the leader joins a side");
+
+    let bad = "protocol = \"probe\"\nduration = \"3s\"\n[nodes]\nleader = 1\nfollower = 4\n\
+               [[fault]]\nat = \"1s\"\ncrash = 1\nrole = \"follower\"\n";
+    let e = Scenario::parse("p.toml", bad).expect_err("refused");
+    assert!(e.to_string().contains("`role` goes with a random partition shape"), "{e}");
+}

@@ -14,7 +14,7 @@ const SCRIPTED_FAULTS: &[(&str, &str)] = &[
     ("pause = P", "pause process P (with `for`: resume it after)"),
     ("resume = P", "resume process P"),
     ("isolate = P", "cut process P off from every process"),
-    ("partition = [[..], [..]]", "cut the network into groups; or a random shape: \"majority-minority\"..."),
+    ("partition = [[..], [..]]", "cut the network into groups; or a random shape: \"majority-minority\"... (with role = \"...\": drawn over that role's nodes)"),
     ("one_way = { from, to }", "`from` can no longer send to `to`"),
     ("bridge = { left, right, via }", "two halves that only `via` joins"),
     ("heal = true", "heal every partition"),

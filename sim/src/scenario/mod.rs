@@ -114,8 +114,13 @@ pub enum Scripted {
     Partition(Partition),
     /// Cuts one process (drawn from the seed for a role) off from everyone.
     Isolate(Target),
-    /// A shape drawn from the seed when the schedule is made.
-    RandomPartition(PartitionKind),
+    /// A shape drawn from the seed when the schedule is made, over every
+    /// server or over one role's nodes (every other process then joins a
+    /// random side).
+    RandomPartition {
+        kind: PartitionKind,
+        role: Option<(String, Vec<ProcessId>)>,
+    },
     HealAll,
     Clock {
         node: Target,
@@ -667,8 +672,17 @@ impl Scenario {
                     id: id(),
                     partition: Partition::Isolate { node: t.pick(&mut rng) },
                 },
-                Scripted::RandomPartition(kind) => {
+                Scripted::RandomPartition { kind, role: None } => {
                     let partition = Partition::random(kind.name(), self.nodes, clients, &mut rng);
+                    FaultAction::Partition { id: id(), partition }
+                }
+                Scripted::RandomPartition { kind, role: Some((_, members)) } => {
+                    let others: Vec<ProcessId> = (0..self.nodes)
+                        .map(ProcessId::server)
+                        .chain((0..clients).map(ProcessId::client))
+                        .filter(|p| !members.contains(p))
+                        .collect();
+                    let partition = Partition::random_among(kind.name(), members, &others, &mut rng);
                     FaultAction::Partition { id: id(), partition }
                 }
                 Scripted::HealAll => FaultAction::HealAll,
@@ -824,6 +838,16 @@ fn scripted_fault(
         return Err(err(Some(f.span()), msg)
             .with_help(format!("a fault has `at` and one of: {}", FAULT_ACTIONS.join(", "))));
     }
+    if let Some(r) = &raw.role {
+        let random_shape =
+            matches!(raw.partition.as_ref().map(|p| p.get_ref()), Some(PartitionSpec::Random(_)));
+        if !random_shape {
+            return Err(err(
+                Some(r.span()),
+                "`role` goes with a random partition shape, such as partition = \"majority-minority\"".into(),
+            ));
+        }
+    }
     let ids = |ps: &[Spanned<ProcessId>]| -> Result<Vec<ProcessId>, Diagnostic> {
         ps.iter().map(check_process).collect()
     };
@@ -839,7 +863,22 @@ fn scripted_fault(
         (Scripted::Isolate(check_target(n)?), true)
     } else if let Some(p) = &raw.partition {
         match p.get_ref() {
-            PartitionSpec::Random(kind) => (Scripted::RandomPartition(*kind), true),
+            PartitionSpec::Random(kind) => {
+                let role = match &raw.role {
+                    None => None,
+                    Some(r) => {
+                        let members = match check_target(&Spanned::new(
+                            r.span(),
+                            TargetSpec::Role(r.get_ref().clone()),
+                        ))? {
+                            Target::Process(p) => vec![p],
+                            Target::AnyOf { members, .. } => members,
+                        };
+                        Some((r.get_ref().clone(), members))
+                    }
+                };
+                (Scripted::RandomPartition { kind: *kind, role }, true)
+            }
             PartitionSpec::Groups(groups) => {
                 if groups.len() < 2 {
                     return Err(err(

@@ -99,6 +99,8 @@ pub(super) struct RawFault {
     pub clock: Option<Spanned<RawClock>>,
     pub degrade: Option<Spanned<RawDegrade>>,
     pub restore: Option<Spanned<bool>>,
+    /// With a random `partition` shape: draw it over this role's nodes.
+    pub role: Option<Spanned<String>>,
 }
 
 /// The keys of a `[[fault]]` entry that name what happens.

@@ -111,7 +111,7 @@ fn fault_action(what: &Scripted) -> (&'static str, Value) {
             "bridge",
             table([("left", processes(left)), ("right", processes(right)), ("via", process(*bridge))]),
         ),
-        Scripted::RandomPartition(kind) => ("partition", s(kind.name())),
+        Scripted::RandomPartition { kind, .. } => ("partition", s(kind.name())),
         Scripted::HealAll => ("heal", Value::Boolean(true)),
         Scripted::Clock { node, skew_ns, drift_ppm } => {
             let sign = if *skew_ns < 0 { "-" } else { "" };
@@ -210,6 +210,9 @@ impl Scenario {
                     }
                     let (key, value) = fault_action(&f.what);
                     t.insert(key.into(), value);
+                    if let Scripted::RandomPartition { role: Some((role, _)), .. } = &f.what {
+                        t.insert("role".into(), s(role.clone()));
+                    }
                     Value::Table(t)
                 })
                 .collect();
