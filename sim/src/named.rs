@@ -75,8 +75,8 @@ pub fn did_you_mean<'a>(typed: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .map(|k| (edit_distance(typed, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min_by_key(|(d, _)| *d)
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min()
         .map(|(_, k)| k)
 }
 
@@ -140,6 +140,12 @@ mod tests {
     fn suggests_close_names() {
         assert_eq!(did_you_mean("figure8", &["figure-8", "stale-read"]), Some("figure-8"));
         assert_eq!(did_you_mean("zzzzzz", &["figure-8", "stale-read"]), None);
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

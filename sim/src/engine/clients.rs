@@ -73,24 +73,8 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         });
         self.finish_op(client, invoke, Completion::Info);
         // A completion the client reports now is for an operation that is
-        // already over; `on_client` finds none pending and must not see it.
-        self.current = Some(id);
-        let proc = &mut self.clients[client as usize];
-        let crate::protocol::ProcessState { state, timers, rng, clock, .. } = proc;
-        let Some(state) = state.as_mut() else { return Flow::Step };
-        let mut ctx = crate::protocol::Ctx {
-            me: id,
-            now: self.now,
-            clock,
-            cluster: self.cluster,
-            neighbours: self.net.neighbours(id),
-            rng,
-            timers,
-            disk: None,
-            out: &mut self.outbox,
-        };
-        state.on_timeout(&mut ctx);
-        let _late_completion = self.apply_outbox(id);
+        // already over: it is dropped.
+        let _late_completion = self.run_client(id, |c, ctx| c.on_timeout(ctx));
         Flow::Step
     }
 }

@@ -485,10 +485,26 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     /// Runs a client's handler, then carries out its outbox (a completion
     /// last, after its sends and timers).
     fn on_client(&mut self, id: ProcessId, f: impl FnOnce(&mut P::Client, &mut Ctx<'_, P>)) {
+        if let Some(outcome) = self.run_client(id, f) {
+            let client = id.index();
+            let Some(invoke) = self.client_ops[client as usize].pending.take() else {
+                panic!("{id} completed an operation, but none was in progress");
+            };
+            self.finish_op(client, invoke, outcome);
+        }
+    }
+
+    /// Runs a client's handler and carries out its outbox; returns the
+    /// completion it reported, if any.
+    fn run_client(
+        &mut self,
+        id: ProcessId,
+        f: impl FnOnce(&mut P::Client, &mut Ctx<'_, P>),
+    ) -> Option<crate::history::Completion> {
         self.current = Some(id);
         let proc = &mut self.clients[id.index() as usize];
         let ProcessState { state, timers, rng, clock, .. } = proc;
-        let Some(state) = state.as_mut() else { return };
+        let state = state.as_mut()?;
         let mut ctx = Ctx {
             me: id,
             now: self.now,
@@ -501,13 +517,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             out: &mut self.outbox,
         };
         f(state, &mut ctx);
-        if let Some(outcome) = self.apply_outbox(id) {
-            let client = id.index();
-            let Some(invoke) = self.client_ops[client as usize].pending.take() else {
-                panic!("{id} completed an operation, but none was in progress");
-            };
-            self.finish_op(client, invoke, outcome);
-        }
+        self.apply_outbox(id)
     }
 
     /// Carries out what a handler recorded, in order. Returns the

@@ -114,27 +114,7 @@ fn hint(message: &str, at: &str) -> Option<String> {
 
 /// The allowed word closest to a misspelt one, if it is close enough.
 fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(word, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 3))
-        .min()
-        .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    crate::named::did_you_mean(word, allowed)
 }
 
 impl fmt::Display for Diagnostic {
@@ -197,7 +177,6 @@ mod tests {
         assert!(hint("unknown field `zzz`, expected one of `nodes`, `duration`", "")
             .unwrap()
             .starts_with("remove"));
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]
