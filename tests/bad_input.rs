@@ -33,7 +33,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("25-for-on-heal", "8:7", "`for` does not apply to `heal`"),
     ("26-linearizable-without-model", "6:16", "no linearizability model"),
     ("27-unknown-protocol-parameter", "6:1", "unknown field `fanot`"),
-    ("28-zero-nodes", "2:9", "between 1 and 10000 nodes"),
+    ("28-zero-nodes", "2:9", "between 1 and 1000000 nodes"),
     ("29-client-out-of-range", "12:38", "client c9 does not exist"),
     ("30-unknown-partition-shape", "7:13", "unknown partition shape `triangle`"),
     ("31-drift-too-large", "7:49", "is not a clock"),
@@ -46,6 +46,9 @@ const CASES: &[(&str, &str, &str)] = &[
     ("38-bridge-side-empty", "7:19", "the left side of this bridge is empty"),
     ("39-bridge-node-twice", "7:26", "n0 is listed twice on the left side"),
     ("40-bridge-via-on-a-side", "7:42", "n4 is the bridge (`via`)"),
+    ("42-partition-group-empty", "7:13", "a group of this partition is empty"),
+    ("43-one-way-side-empty", "7:11", "the `from` side of this partition is empty"),
+    ("44-one-way-node-on-both-sides", "7:11", "n1 is both in `from` and in `to`"),
     ("41-degrade-no-nodes", "7:21", "`nodes = []` degrades no link"),
 ];
 

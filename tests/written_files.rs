@@ -97,6 +97,12 @@ fn refuses_fifos_and_devices_without_blocking_on_them() {
     }
     let o = dsim_within(60, &["run", TINY, "--history", fifo.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // Inputs too: a scenario, a repro or a sweep result that is a FIFO.
+    for command in ["run", "replay", "shrink", "merge"] {
+        let o = dsim_within(60, &[command, fifo.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr(&o));
+        assert!(stderr(&o).contains("not a regular file"), "{command}: {}", stderr(&o));
+    }
 }
 
 #[test]

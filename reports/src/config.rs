@@ -11,13 +11,15 @@ use std::fmt::Write;
 const SCHEDULE_LINES: usize = 40;
 
 /// `nemesis` is the plan this seed runs (`swarm = true` draws it from the
-/// seed: the caller resolves it; reports draw nothing).
+/// seed: the caller resolves it; reports draw nothing). `schedule` is read
+/// once: its first lines are shown and the rest only counted, so a schedule
+/// of millions of faults is never held.
 pub fn describe(
     scenario: &Scenario,
     parameters: &[(&str, String)],
     seed: u64,
     nemesis: &sim::nemesis::NemesisPlan,
-    schedule: &[TimedFault],
+    schedule: impl Iterator<Item = TimedFault>,
 ) -> String {
     let mut s = String::new();
     let row = |s: &mut String, key: &str, value: &str| {
@@ -109,18 +111,34 @@ pub fn describe(
         &mut s,
         "limits",
         &format!(
-            "{} events, queue {}, history {}",
+            "{} events, queue {}, history {}, faults {}",
             crate::numbers::thousands(l.max_events),
             crate::numbers::thousands(l.max_queue as u64),
-            crate::numbers::thousands(l.max_history as u64)
+            crate::numbers::thousands(l.max_history as u64),
+            crate::numbers::thousands(l.max_faults as u64)
         ),
     );
-    let _ = writeln!(s, "fault schedule ({} entries):", schedule.len());
-    for f in schedule.iter().take(SCHEDULE_LINES) {
-        let _ = writeln!(s, "  {f}");
+    let mut schedule = schedule.peekable();
+    let mut shown = String::new();
+    let mut entries = 0;
+    while let Some(f) = schedule.next_if(|_| entries < SCHEDULE_LINES) {
+        let _ = writeln!(shown, "  {f}");
+        entries += 1;
     }
-    if schedule.len() > SCHEDULE_LINES {
-        let _ = writeln!(s, "  ... and {} more", schedule.len() - SCHEDULE_LINES);
+    // Counting is bounded too: past max_faults, the run stops anyway.
+    let more = schedule.take(l.max_faults).count();
+    if entries + more > l.max_faults {
+        let _ = writeln!(
+            s,
+            "fault schedule (more than {} entries: more than max_faults lets strike):",
+            crate::numbers::thousands(l.max_faults as u64)
+        );
+    } else {
+        let _ = writeln!(s, "fault schedule ({} entries):", entries + more);
+    }
+    s.push_str(&shown);
+    if more > 0 {
+        let _ = writeln!(s, "  ... and {more} more");
     }
     s
 }

@@ -266,25 +266,11 @@ pub fn holds_exactly(path: &Path, contents: &[u8]) -> bool {
 }
 
 /// Reads a text file the user gave (a scenario, a repro: `what`), at most
-/// [`MAX_INPUT_BYTES`] of it; text that is not UTF-8 is an error at the
-/// first bad byte.
+/// [`MAX_INPUT_BYTES`] of it, refusing what is not a regular file as
+/// [`read_regular`] does; text that is not UTF-8 is an error at the first
+/// bad byte.
 pub fn read_text(path: &str, what: &str) -> Result<String, Diagnostic> {
-    let file =
-        File::open(path).map_err(|e| Diagnostic::file(path, format!("cannot read the {what}: {e}")))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(Diagnostic::file(path, format!("cannot read the {what}: it is a folder")));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Diagnostic::file(path, format!("cannot read the {what}: {e}")))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Diagnostic::file(
-            path,
-            format!("the {what} is larger than {} MiB, the most dsim reads", MAX_INPUT_BYTES >> 20),
-        ));
-    }
-    utf8(path, what, bytes)
+    utf8(path, what, read_regular(Path::new(path), what, MAX_INPUT_BYTES)?)
 }
 
 /// The largest history `dsim check` reads: histories from long Jepsen runs

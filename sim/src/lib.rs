@@ -13,6 +13,7 @@ pub mod disk;
 pub mod engine;
 pub mod explore;
 pub mod fault;
+pub mod fault_stream;
 pub mod files;
 pub mod hash;
 pub mod history;

@@ -141,8 +141,7 @@ fn runner_for(sweep: &Sweep, swarm: bool) -> Result<Box<dyn sim::Runner>, CliErr
 /// Reruns a seed that was not deterministic with full traces, and shows the
 /// first event where the runs differ (on stderr: stdout holds the summary).
 fn show_first_difference(runner: &dyn sim::Runner, seed: u64, out: &Path) -> Result<(), CliError> {
-    let schedule = runner.scenario().fault_schedule(seed);
-    let (_, _, divergence) = super::run::compare_two_runs(runner, seed, schedule, out)?;
+    let (_, _, divergence) = super::run::compare_two_runs(runner, seed, out)?;
     match divergence {
         Some(d) => eprint!("{}", reports::determinism::describe(seed, &d)),
         None => eprintln!(

@@ -4,7 +4,6 @@ use crate::error::{CliError, EXIT_NONDETERMINISTIC};
 use crate::files;
 use crate::stopwatch::Stopwatch;
 use sim::determinism::Divergence;
-use sim::fault::TimedFault;
 use sim::repro::Repro;
 use sim::trace::{JsonLines, TraceSink};
 use sim::{Outcome, RunOptions, RunResult, Runner, Scenario};
@@ -26,7 +25,6 @@ pub fn run(
     }
     let scenario = runner.scenario();
     let seed = seed.unwrap_or(scenario.seed);
-    let schedule = scenario.fault_schedule(seed);
     if !json {
         print!(
             "{}",
@@ -35,16 +33,16 @@ pub fn run(
                 &runner.parameters(),
                 seed,
                 &scenario.nemesis.for_seed(seed),
-                &schedule
+                scenario.fault_stream(seed),
             )
         );
         println!();
     }
     if check_determinism {
-        return run_twice(runner.as_ref(), seed, schedule, out, json);
+        return run_twice(runner.as_ref(), seed, out, json);
     }
     let watch = Stopwatch::start();
-    let result = run_traced(runner.as_ref(), seed, schedule, trace)?;
+    let result = run_traced(runner.as_ref(), seed, trace)?;
     let wall = watch.seconds();
     if let Some(path) = history {
         files::write_output(path, files::HISTORY, &history_json(&result.history))?;
@@ -61,17 +59,10 @@ pub fn history_json(history: &sim::History) -> String {
 }
 
 /// One run, its trace written to `trace` if given.
-fn run_traced(
-    runner: &dyn Runner,
-    seed: u64,
-    schedule: Vec<TimedFault>,
-    trace: Option<&Path>,
-) -> Result<RunResult, CliError> {
+fn run_traced(runner: &dyn Runner, seed: u64, trace: Option<&Path>) -> Result<RunResult, CliError> {
     let mut sink = trace.map(files::create_trace).transpose()?.map(JsonLines::new);
-    let result = runner.run(
-        seed,
-        RunOptions { trace: sink.as_mut().map(|s| s as &mut dyn TraceSink), faults: Some(schedule) },
-    );
+    let result =
+        runner.run(seed, RunOptions { trace: sink.as_mut().map(|s| s as &mut dyn TraceSink), faults: None });
     if let (Some(sink), Some(p)) = (sink, trace) {
         sink.finish()
             .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", p.display())))?
@@ -119,7 +110,6 @@ fn report(
 pub fn compare_two_runs(
     runner: &dyn Runner,
     seed: u64,
-    schedule: Vec<TimedFault>,
     out: &Path,
 ) -> Result<(RunResult, f64, Option<Divergence>), CliError> {
     std::fs::create_dir_all(out)
@@ -127,9 +117,9 @@ pub fn compare_two_runs(
     let stem = format!("{}-seed{seed}", sim::repro::file_stem(&runner.scenario().path));
     let traces = [1, 2].map(|i| out.join(format!("{stem}.run{i}.trace.jsonl")));
     let watch = Stopwatch::start();
-    let first = run_traced(runner, seed, schedule.clone(), Some(&traces[0]))?;
+    let first = run_traced(runner, seed, Some(&traces[0]))?;
     let wall = watch.seconds();
-    let second = run_traced(runner, seed, schedule, Some(&traces[1]))?;
+    let second = run_traced(runner, seed, Some(&traces[1]))?;
     let open = |p: &Path| {
         std::fs::File::open(p)
             .map(BufReader::new)
@@ -148,14 +138,8 @@ pub fn compare_two_runs(
 }
 
 /// `--check-determinism`: two traced runs, compared event by event.
-fn run_twice(
-    runner: &dyn Runner,
-    seed: u64,
-    schedule: Vec<TimedFault>,
-    out: &Path,
-    json: bool,
-) -> Result<u8, CliError> {
-    let (first, wall, divergence) = compare_two_runs(runner, seed, schedule, out)?;
+fn run_twice(runner: &dyn Runner, seed: u64, out: &Path, json: bool) -> Result<u8, CliError> {
+    let (first, wall, divergence) = compare_two_runs(runner, seed, out)?;
     let Some(d) = divergence else {
         if !json {
             println!(

@@ -2,12 +2,35 @@
 //! any process (servers and clients alike), partitions and degraded links.
 
 use super::{json, stable_hash, tag, world_view, Event, Simulation, World};
-use crate::fault::FaultAction;
+use crate::fault::{FaultAction, TimedFault};
 use crate::history::Completion;
 use crate::process::ProcessId;
 use crate::protocol::{Checker, Protocol};
 
 impl<P: Protocol> Simulation<'_, '_, P> {
+    /// Draws the next fault and schedules it. Faults rank after the starts
+    /// (one per server) and among themselves by their place in the
+    /// schedule, so they strike before anything else of their instant.
+    pub(super) fn schedule_next_fault(&mut self) {
+        if let Some(fault) = self.upcoming.next() {
+            let index = self.faults.len();
+            let rank = self.servers.len() as u64 + index as u64;
+            self.queue.push_early(fault.at, rank, Event::Fault { index: index as u32 });
+            self.faults.push(fault);
+        }
+    }
+
+    /// The faults that struck, and the settle if the run stopped before it
+    /// (so a repro or a shrunk schedule still heals and settles).
+    pub(super) fn faults_struck(&mut self, struck: usize) -> Vec<TimedFault> {
+        let mut faults = std::mem::take(&mut self.faults);
+        faults.truncate(struck);
+        if !faults.iter().any(|f| f.action == FaultAction::Settle) {
+            faults.extend(self.upcoming.settle().cloned());
+        }
+        faults
+    }
+
     pub(super) fn apply_fault(&mut self, index: usize) {
         let action = self.faults[index].action.clone();
         self.hash.add([self.now.nanos(), tag::FAULT, index as u64, stable_hash(&action)]);

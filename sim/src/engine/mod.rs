@@ -16,6 +16,7 @@ use crate::hash::{hex, stable_hash, TraceHash};
 use crate::protocol::{Cluster, Ctx, Effect, Observed, ProcessState, World};
 
 use crate::fault::TimedFault;
+use crate::fault_stream::FaultStream;
 use crate::history::History;
 use crate::network::{Network, Route};
 use crate::panic;
@@ -155,7 +156,12 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     client_ops: Vec<ClientOps>,
     /// What the handler running now asked for.
     outbox: Vec<Effect<P>>,
+    /// The faults that struck, then the one scheduled next.
     faults: Vec<TimedFault>,
+    /// The faults still to come, drawn as the run reaches them.
+    upcoming: FaultStream,
+    /// How many of `faults` struck.
+    struck: usize,
     crash_rng: Rng,
     crash_mode: crate::disk::CrashMode,
     workload: Option<Workload>,
@@ -177,12 +183,16 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     same_instant: u64,
     max_queue: usize,
     max_history: usize,
+    max_faults: usize,
     end_reached: bool,
 }
 
 /// Runs `plan` with `seed`.
 pub fn simulate<P: Protocol>(plan: &RunPlan<'_, P>, seed: u64, options: RunOptions<'_>) -> RunResult {
-    let faults = options.faults.unwrap_or_else(|| plan.scenario.fault_schedule(seed));
+    let faults = match options.faults {
+        Some(explicit) => FaultStream::explicit(explicit),
+        None => plan.scenario.fault_stream(seed),
+    };
     let mut sim = Simulation::new(plan, seed, faults, options.trace);
     let stop = panic::catch(|| sim.run_loop());
     sim.finish(plan.scenario, seed, stop)
@@ -192,7 +202,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     fn new(
         plan: &RunPlan<'p, P>,
         seed: u64,
-        faults: Vec<TimedFault>,
+        upcoming: FaultStream,
         trace: Option<&'t mut dyn TraceSink>,
     ) -> Self {
         let scenario = plan.scenario;
@@ -231,7 +241,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             deferred: (0..n + c).map(|_| Vec::new()).collect(),
             client_ops: vec![ClientOps::default(); c as usize],
             outbox: Vec::new(),
-            faults,
+            faults: Vec::new(),
+            upcoming,
+            struck: 0,
             crash_rng: Rng::new(seed, Stream::Nemesis(99)),
             crash_mode: scenario.crash_mode,
             workload,
@@ -255,14 +267,15 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             same_instant: 0,
             max_queue: scenario.limits.max_queue,
             max_history: scenario.limits.max_history,
+            max_faults: scenario.limits.max_faults,
             end_reached: false,
         };
+        // Starts, then faults, come before every other event of their
+        // instant.
         for node in 0..n {
-            sim.queue.push(Time::ZERO, Event::Start { process: ProcessId::server(node) });
+            sim.queue.push_early(Time::ZERO, node as u64, Event::Start { process: ProcessId::server(node) });
         }
-        for (index, fault) in sim.faults.iter().enumerate() {
-            sim.queue.push(fault.at, Event::Fault { index: index as u32 });
-        }
+        sim.schedule_next_fault();
         if let Some(w) = &mut sim.workload {
             for client in 0..c {
                 let first = Time(w.rng.exponential(w.think.nanos()));
@@ -385,8 +398,13 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 Flow::Step
             }
             Event::Timer { owner, id } => self.fire_timer(owner, id),
+            Event::Fault { index } if index as usize >= self.max_faults => {
+                Flow::Limit(format!("the run reached its limit of {} faults", self.max_faults))
+            }
             Event::Fault { index } => {
+                self.struck = index as usize + 1;
                 self.apply_fault(index as usize);
+                self.schedule_next_fault();
                 Flow::Step
             }
             Event::Invoke { client } => self.invoke(client),

@@ -1,5 +1,7 @@
 //! The event queue: a binary heap ordered by (time, insertion sequence).
-//! Ties are broken by the order events were scheduled, never by addresses.
+//! Ties are broken by the order events were scheduled, never by addresses,
+//! except for the events pushed "early" (starts and faults), which come
+//! before every other event of their instant, in the order of their rank.
 
 use crate::time::Time;
 use std::cmp::Ordering;
@@ -34,9 +36,21 @@ pub(crate) struct Queue<E> {
     seq: u64,
 }
 
+/// Sequence numbers of ordinary events start here; ranks of early events
+/// stay below.
+const ORDINARY: u64 = 1 << 63;
+
 impl<E> Queue<E> {
     pub fn new() -> Self {
-        Queue { heap: BinaryHeap::with_capacity(1024), seq: 0 }
+        Queue { heap: BinaryHeap::with_capacity(1024), seq: ORDINARY }
+    }
+
+    /// Schedules `event` before every ordinary event at `at`; early events
+    /// of one instant come out by `rank`.
+    pub fn push_early(&mut self, at: Time, rank: u64, event: E) {
+        debug_assert!(rank < ORDINARY);
+        let key = ((at.nanos() as u128) << 64) | rank.min(ORDINARY - 1) as u128;
+        self.heap.push(Entry { key, event });
     }
 
     #[inline]
@@ -69,5 +83,16 @@ mod tests {
         q.push(Time(0), "first");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!["first", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn early_events_come_first_in_their_instant() {
+        let mut q = Queue::new();
+        q.push(Time(5), "ordinary");
+        q.push_early(Time(5), 2, "early 2");
+        q.push_early(Time(5), 1, "early 1");
+        q.push_early(Time(6), 0, "later");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!["early 1", "early 2", "ordinary", "later"]);
     }
 }

@@ -1,23 +1,32 @@
 //! The virtual network: who is linked to whom, how each link behaves, and
 //! which links a partition has cut.
 //!
-//! Link state lives in a dense table indexed by (sender, receiver), so that
-//! routing a message costs one lookup and the draws its link asks for. A link
-//! with no loss, duplication or reordering draws only its latency.
+//! Nothing here is sized by the square of the process count: a full mesh is
+//! a rule (`links.rs`), a partition a label per process (`cuts.rs`), and a
+//! link's quality the default unless the scenario or a degradation changed
+//! it. Routing a message checks the links, the partitions in force and the
+//! degradations in force (usually none of either), then draws what its
+//! link asks for; a link with no loss, duplication or reordering draws only
+//! its latency.
 
+mod cuts;
 pub mod latency;
+mod links;
 pub mod partition;
 pub mod topology;
 
 pub use latency::{Latency, LinkOverride, LinkParams};
+pub use links::Neighbours;
 pub use partition::Partition;
 pub use topology::Topology;
 
 use crate::process::ProcessId;
 use crate::rng::Rng;
 use crate::time::Span;
-use petgraph::graph::UnGraph;
+use cuts::Cut;
+use links::Links;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The network's shape and link qualities, as the scenario resolved them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,13 +35,6 @@ pub struct NetworkPlan {
     pub default: LinkParams,
     /// Links whose quality differs from the default, both directions.
     pub links: Vec<(ProcessId, ProcessId, LinkParams)>,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct LinkState {
-    params: u16,
-    cut: u16,
-    edge: bool,
 }
 
 /// Why a message was not delivered.
@@ -65,12 +67,14 @@ pub struct NetStats {
 pub struct Network {
     servers: u32,
     procs: usize,
-    links: Vec<LinkState>,
-    params: Vec<LinkParams>,
-    base: Vec<u16>,
-    neighbours: Vec<Vec<ProcessId>>,
-    graph: UnGraph<u32, ()>,
-    cuts: Vec<(u32, Vec<u32>)>,
+    /// Every server, in order: what a full mesh's neighbours are read from.
+    all_servers: Vec<ProcessId>,
+    links: Links,
+    default: LinkParams,
+    /// Links whose quality differs from the default, by (from, to) place.
+    overrides: BTreeMap<(usize, usize), LinkParams>,
+    cuts: Vec<(u32, Cut)>,
+    /// Degradation layers in the order they struck: later ones win.
     degradations: Vec<(u32, Option<Vec<ProcessId>>, LinkOverride)>,
     pub stats: NetStats,
 }
@@ -78,77 +82,36 @@ pub struct Network {
 impl Network {
     pub fn new(plan: &NetworkPlan, servers: u32, clients: u32, rng: &mut Rng) -> Network {
         let procs = (servers + clients) as usize;
-        let graph = plan.topology.build(servers, rng);
-        let mut net = Network {
+        let mut overrides = BTreeMap::new();
+        for &(a, b, params) in &plan.links {
+            let (a, b) = (a.dense(servers), b.dense(servers));
+            overrides.insert((a, b), params);
+            overrides.insert((b, a), params);
+        }
+        Network {
             servers,
             procs,
-            links: vec![LinkState::default(); procs * procs],
-            params: vec![plan.default],
-            base: vec![0; procs * procs],
-            neighbours: vec![Vec::new(); procs],
-            graph,
+            all_servers: (0..servers).map(ProcessId::server).collect(),
+            links: Links::new(&plan.topology, servers, rng),
+            default: plan.default,
+            overrides,
             cuts: Vec::new(),
             degradations: Vec::new(),
             stats: NetStats::default(),
-        };
-        let edges: Vec<(u32, u32)> = net
-            .graph
-            .edge_indices()
-            .filter_map(|e| net.graph.edge_endpoints(e))
-            .map(|(a, b)| (a.index() as u32, b.index() as u32))
-            .collect();
-        for (a, b) in edges {
-            net.link(ProcessId::server(a), ProcessId::server(b));
-        }
-        for c in 0..clients {
-            for s in 0..servers {
-                net.link(ProcessId::client(c), ProcessId::server(s));
-            }
-        }
-        for n in &mut net.neighbours {
-            n.sort();
-        }
-        for &(a, b, params) in &plan.links {
-            let p = net.intern(params);
-            for (x, y) in [(a, b), (b, a)] {
-                let i = net.index(x, y);
-                net.base[i] = p;
-                net.links[i].params = p;
-            }
-        }
-        net
-    }
-
-    fn link(&mut self, a: ProcessId, b: ProcessId) {
-        for (x, y) in [(a, b), (b, a)] {
-            let i = self.index(x, y);
-            self.links[i].edge = true;
-            if y.is_server() {
-                self.neighbours[x.dense(self.servers)].push(y);
-            }
         }
     }
 
-    fn intern(&mut self, params: LinkParams) -> u16 {
-        match self.params.iter().position(|p| *p == params) {
-            Some(i) => i as u16,
-            None => {
-                self.params.push(params);
-                (self.params.len() - 1) as u16
-            }
-        }
-    }
-
+    /// The place of `p` among the processes, servers first.
     #[inline]
-    fn index(&self, from: ProcessId, to: ProcessId) -> usize {
-        let (f, t) = (from.dense(self.servers), to.dense(self.servers));
+    fn place(&self, p: ProcessId) -> usize {
+        let i = p.dense(self.servers);
         assert!(
-            f < self.procs && t < self.procs,
-            "{from} sent to {to}, but there are {} servers and {} clients",
+            i < self.procs,
+            "{p} is not a process here: there are {} servers and {} clients",
             self.servers,
             self.procs - self.servers as usize
         );
-        f * self.procs + t
+        i
     }
 
     pub fn servers(&self) -> u32 {
@@ -166,8 +129,9 @@ impl Network {
 
     /// The servers `p` has a direct link to: a server's neighbours in the
     /// topology, or every server for a client.
-    pub fn neighbours(&self, p: ProcessId) -> &[ProcessId] {
-        &self.neighbours[p.dense(self.servers)]
+    #[inline]
+    pub fn neighbours(&self, p: ProcessId) -> Neighbours<'_> {
+        self.links.neighbours(p, &self.all_servers)
     }
 
     /// Decides the fate of one message from `from` to `to`.
@@ -180,16 +144,22 @@ impl Network {
         if from == to {
             return Route::Deliver { delay: Span::ZERO, duplicate: None };
         }
-        let link = self.links[self.index(from, to)];
-        if !link.edge {
+        let (f, t) = (self.place(from), self.place(to));
+        if !self.links.linked(from, to) {
             self.stats.dropped_no_link += 1;
             return Route::Drop(DropReason::NoLink);
         }
-        if link.cut > 0 {
+        if self.is_cut(f, t) {
             self.stats.dropped_partition += 1;
             return Route::Drop(DropReason::Partition);
         }
-        let p = &self.params[link.params as usize];
+        let changed;
+        let p = if self.overrides.is_empty() && self.degradations.is_empty() {
+            &self.default
+        } else {
+            changed = self.params(from, to, f, t);
+            &changed
+        };
         if rng.chance(p.drop_ppm) {
             self.stats.dropped_loss += 1;
             return Route::Drop(DropReason::Loss);
@@ -207,21 +177,35 @@ impl Network {
         Route::Deliver { delay, duplicate }
     }
 
+    #[inline]
+    fn is_cut(&self, from: usize, to: usize) -> bool {
+        self.cuts.iter().any(|(_, cut)| cut.cuts(from, to))
+    }
+
+    /// The link's quality now: its own (or the default), changed by every
+    /// degradation layer that touches it, in the order they struck.
+    #[inline]
+    fn params(&self, from: ProcessId, to: ProcessId, f: usize, t: usize) -> LinkParams {
+        let mut params = self.overrides.get(&(f, t)).copied().unwrap_or(self.default);
+        for (_, procs, change) in &self.degradations {
+            if procs.as_ref().is_none_or(|ps| ps.contains(&from) || ps.contains(&to)) {
+                params = change.apply(params);
+            }
+        }
+        params
+    }
+
     /// Whether `from` can currently send to `to` at all.
     pub fn reachable(&self, from: ProcessId, to: ProcessId) -> bool {
-        let l = self.links[self.index(from, to)];
-        from == to || (l.edge && l.cut == 0)
+        let (f, t) = (self.place(from), self.place(to));
+        from == to || (self.links.linked(from, to) && !self.is_cut(f, t))
     }
 
     /// Applies a partition as cut layer `id`.
     pub fn cut(&mut self, id: u32, partition: &Partition) {
-        let everyone = self.everyone();
-        let pairs: Vec<u32> =
-            partition.cut_pairs(&everyone).into_iter().map(|(a, b)| self.index(a, b) as u32).collect();
-        for &i in &pairs {
-            self.links[i as usize].cut += 1;
-        }
-        self.cuts.push((id, pairs));
+        let servers = self.servers;
+        let cut = Cut::new(partition, self.procs, |p| p.dense(servers));
+        self.cuts.push((id, cut));
     }
 
     /// Heals cut layer `id`; returns whether it existed.
@@ -229,19 +213,13 @@ impl Network {
         let Some(pos) = self.cuts.iter().position(|(i, _)| *i == id) else {
             return false;
         };
-        let (_, pairs) = self.cuts.remove(pos);
-        for i in pairs {
-            self.links[i as usize].cut -= 1;
-        }
+        self.cuts.remove(pos);
         true
     }
 
     /// Heals every partition.
     pub fn heal_all(&mut self) {
-        while let Some((id, _)) = self.cuts.first() {
-            let id = *id;
-            self.heal(id);
-        }
+        self.cuts.clear();
     }
 
     pub fn partitioned(&self) -> bool {
@@ -252,53 +230,55 @@ impl Network {
     /// `None`), as degradation layer `id`. Later layers win.
     pub fn degrade(&mut self, id: u32, procs: Option<Vec<ProcessId>>, change: LinkOverride) {
         self.degradations.push((id, procs, change));
-        self.recompute_params();
     }
 
     pub fn restore(&mut self, id: u32) {
         self.degradations.retain(|(i, _, _)| *i != id);
-        self.recompute_params();
     }
 
     pub fn restore_all(&mut self) {
         self.degradations.clear();
-        self.recompute_params();
-    }
-
-    fn recompute_params(&mut self) {
-        let servers = self.servers;
-        let layers = std::mem::take(&mut self.degradations);
-        for f in 0..self.procs {
-            for t in 0..self.procs {
-                let i = f * self.procs + t;
-                if !self.links[i].edge {
-                    continue;
-                }
-                let mut params = self.params[self.base[i] as usize];
-                for (_, procs, change) in &layers {
-                    let touches = procs
-                        .as_ref()
-                        .is_none_or(|ps| ps.iter().any(|p| p.dense(servers) == f || p.dense(servers) == t));
-                    if touches {
-                        params = change.apply(params);
-                    }
-                }
-                let p = self.intern(params);
-                self.links[i].params = p;
-            }
-        }
-        self.degradations = layers;
     }
 
     /// The number of groups the servers fall into when only links that work
     /// both ways count: more than one means a partition really cut them.
     pub fn server_components(&self) -> usize {
         let mut uf = petgraph::unionfind::UnionFind::<u32>::new(self.servers as usize);
-        for e in self.graph.edge_indices() {
-            if let Some((a, b)) = self.graph.edge_endpoints(e) {
-                let (a, b) = (ProcessId::server(a.index() as u32), ProcessId::server(b.index() as u32));
-                if self.reachable(a, b) && self.reachable(b, a) {
-                    uf.union(a.index(), b.index());
+        let both_ways = |a: ProcessId, b: ProcessId| self.reachable(a, b) && self.reachable(b, a);
+        match self.links {
+            Links::Sparse(_) => {
+                for (a, b) in self.links.sparse_edges() {
+                    if both_ways(a, b) {
+                        uf.union(a.index(), b.index());
+                    }
+                }
+            }
+            Links::Full => {
+                // Servers with the same label in every cut are cut from
+                // others alike: compare one pair per pair of classes, not
+                // every pair of servers.
+                let mut classes: BTreeMap<Vec<u32>, Vec<ProcessId>> = BTreeMap::new();
+                for s in &self.all_servers {
+                    let label = self.cuts.iter().map(|(_, c)| c.label(s.index() as usize)).collect();
+                    classes.entry(label).or_default().push(*s);
+                }
+                let classes: Vec<Vec<ProcessId>> = classes.into_values().collect();
+                for (i, a) in classes.iter().enumerate() {
+                    if a.len() > 1 && both_ways(a[0], a[1]) {
+                        a.windows(2).for_each(|w| {
+                            uf.union(w[0].index(), w[1].index());
+                        });
+                    }
+                    for b in &classes[i + 1..] {
+                        if both_ways(a[0], b[0]) {
+                            for x in a {
+                                uf.union(x.index(), b[0].index());
+                            }
+                            for y in b {
+                                uf.union(y.index(), a[0].index());
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -306,11 +286,6 @@ impl Network {
         roots.sort_unstable();
         roots.dedup();
         roots.len()
-    }
-
-    /// The server graph, for reports.
-    pub fn graph(&self) -> &UnGraph<u32, ()> {
-        &self.graph
     }
 }
 
@@ -338,6 +313,31 @@ mod tests {
         n.heal_all();
         assert!(n.reachable(a, b));
         assert_eq!(n.server_components(), 1);
+    }
+
+    #[test]
+    fn components_of_a_full_mesh_match_counting_every_pair() {
+        let mut rng = Rng::new(3, Stream::Nemesis(2));
+        for round in 0..200 {
+            let mut n = net(Topology::Full, 7);
+            for id in 0..(round % 4) {
+                let kind = partition::RANDOM_PARTITIONS[rng.index(partition::RANDOM_PARTITIONS.len())];
+                n.cut(id, &Partition::random(kind, 7, 1, &mut rng));
+            }
+            let mut uf = petgraph::unionfind::UnionFind::<u32>::new(7);
+            for a in 0..7 {
+                for b in 0..7 {
+                    let (x, y) = (ProcessId::server(a), ProcessId::server(b));
+                    if n.reachable(x, y) && n.reachable(y, x) {
+                        uf.union(a, b);
+                    }
+                }
+            }
+            let mut roots: Vec<u32> = (0..7).map(|i| uf.find(i)).collect();
+            roots.sort_unstable();
+            roots.dedup();
+            assert_eq!(n.server_components(), roots.len(), "round {round}");
+        }
     }
 
     #[test]

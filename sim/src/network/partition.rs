@@ -70,6 +70,41 @@ impl Partition {
         pairs
     }
 
+    /// Whether the partition is well formed: no empty group or side, at
+    /// least two groups, no process named twice (the bridge on no side). A
+    /// partition read from a file is checked before it runs.
+    pub fn check(&self) -> Result<(), String> {
+        let sides: Vec<(&str, &[ProcessId])> = match self {
+            Partition::Groups { groups } if groups.len() < 2 => {
+                return Err(format!("a partition needs at least two groups, not {}", groups.len()))
+            }
+            Partition::Groups { groups } => groups.iter().map(|g| ("a group", g.as_slice())).collect(),
+            Partition::OneWay { from, to } => vec![("the `from` side", from), ("the `to` side", to)],
+            Partition::Bridge { left, right, bridge } => {
+                vec![
+                    ("the left side", left),
+                    ("the right side", right),
+                    ("the bridge", std::slice::from_ref(bridge)),
+                ]
+            }
+            Partition::Isolate { .. } => return Ok(()),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, side) in sides {
+            if side.is_empty() {
+                return Err(format!("{name} of this partition is empty"));
+            }
+            if let Some(p) = side.iter().find(|p| !seen.insert(**p)) {
+                return Err(match self {
+                    Partition::OneWay { .. } => format!("{p} is both in `from` and in `to`"),
+                    Partition::Bridge { .. } => format!("{p} is named twice in this bridge"),
+                    _ => format!("{p} is in two groups of this partition"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Every process named, for validation.
     pub fn processes(&self) -> Vec<ProcessId> {
         match self {

@@ -16,6 +16,7 @@ use super::Protocol;
 use crate::clock::Clock;
 use crate::disk::Disk;
 use crate::history::Completion;
+use crate::network::Neighbours;
 use crate::process::ProcessId;
 use crate::rng::Rng;
 use crate::time::{Span, Time};
@@ -202,7 +203,7 @@ pub struct Ctx<'a, P: Protocol> {
     pub(crate) now: Time,
     pub(crate) clock: &'a Clock,
     pub(crate) cluster: &'a Cluster,
-    pub(crate) neighbours: &'a [ProcessId],
+    pub(crate) neighbours: Neighbours<'a>,
     pub(crate) rng: &'a mut Rng,
     pub(crate) timers: &'a Timers<P::Timer>,
     pub(crate) disk: Option<&'a mut Disk<P::DiskKey, P::DiskValue>>,
@@ -250,8 +251,8 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         cluster.members_of(crate::named::NamedSet::index(role))
     }
 
-    /// The servers this process has a direct link to.
-    pub fn neighbours(&self) -> &[ProcessId] {
+    /// The servers this process has a direct link to, in order.
+    pub fn neighbours(&self) -> Neighbours<'a> {
         self.neighbours
     }
 

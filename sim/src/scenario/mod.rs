@@ -64,6 +64,10 @@ pub struct Limits {
     pub max_events_per_instant: u64,
     pub max_queue: usize,
     pub max_history: usize,
+    /// Faults that may strike in one run: the run keeps every fault that
+    /// struck (its repro lists them), so a nemesis striking every
+    /// millisecond for hours ends as a limit instead of filling memory.
+    pub max_faults: usize,
 }
 
 impl Default for Limits {
@@ -73,6 +77,7 @@ impl Default for Limits {
             max_events_per_instant: 1_000_000,
             max_queue: 1_000_000,
             max_history: 1_000_000,
+            max_faults: 1_000_000,
         }
     }
 }
@@ -190,7 +195,9 @@ pub struct Scenario {
     pub spans: Spans,
 }
 
-const MAX_NODES: u32 = 10_000;
+/// Nothing in a run grows with the square of the node count (see
+/// `network/`), so this bounds only what a machine can hold.
+const MAX_NODES: u32 = 1_000_000;
 const MIN_NEMESIS_INTERVAL: Span = Span::from_millis(1);
 
 impl Scenario {
@@ -541,6 +548,7 @@ impl Scenario {
         for (value, slot, key) in [
             (&raw.limits.max_queue, &mut limits.max_queue, "max_queue"),
             (&raw.limits.max_history, &mut limits.max_history, "max_history"),
+            (&raw.limits.max_faults, &mut limits.max_faults, "max_faults"),
         ] {
             if let Some(v) = value {
                 if *v.get_ref() == 0 {

@@ -167,6 +167,7 @@ pub(super) struct RawLimits {
     pub max_events_per_instant: Option<Spanned<u64>>,
     pub max_queue: Option<Spanned<u64>>,
     pub max_history: Option<Spanned<u64>>,
+    pub max_faults: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,18 +1,29 @@
-//! From a scenario to the explicit fault schedule one seed runs: scripted
-//! faults (random shapes and role members drawn now), the nemesis's, and
-//! the settle; and the check of a schedule read back from a repro.
+//! From a scenario to the fault schedule one seed runs: scripted faults
+//! (random shapes and role members drawn at the start), the nemesis's
+//! (drawn as the run reaches them), and the settle; and the check of a
+//! schedule read back from a repro.
 
 use super::{Scenario, Scripted};
 use crate::fault::{FaultAction, Source, TimedFault};
+use crate::fault_stream::{FaultSource, FaultStream};
 use crate::network::Partition;
 use crate::process::ProcessId;
 use crate::rng::{Rng, Stream};
 
 impl Scenario {
-    /// The full fault schedule for `seed`: the scripted faults (random shapes
-    /// drawn now), the nemesis's, and the settle at the end of the fault
-    /// phase.
+    /// The whole fault schedule for `seed`, drawn at once. The engine draws
+    /// it lazily instead ([`Scenario::fault_stream`]); this is for looking
+    /// at the schedule of a short run.
     pub fn fault_schedule(&self, seed: u64) -> Vec<TimedFault> {
+        self.fault_stream(seed).collect()
+    }
+
+    /// The fault schedule for `seed` in time order: the scripted faults
+    /// (random shapes drawn now), the nemesis's (drawn as the stream is
+    /// read), and the settle at the end of the fault phase. At one instant,
+    /// scripted faults come first in file order, then the nemesis's kinds,
+    /// then the settle.
+    pub fn fault_stream(&self, seed: u64) -> FaultStream {
         let settle_start = self.settle_start();
         let clients = self.clients();
         let mut next_id = 1;
@@ -65,6 +76,7 @@ impl Scenario {
                 }
             }
         }
+        out.sort_by_key(|f| f.at);
         let plan = self.nemesis.for_seed(seed);
         let members = |role: Option<&str>| match role {
             None => (0..self.nodes).map(ProcessId::server).collect(),
@@ -72,10 +84,10 @@ impl Scenario {
         };
         let everyone: Vec<ProcessId> =
             (0..self.nodes).map(ProcessId::server).chain((0..clients).map(ProcessId::client)).collect();
-        out.extend(plan.schedule(&members, &everyone, settle_start, seed, &mut next_id));
-        out.push(TimedFault { at: settle_start, action: FaultAction::Settle, source: Source::Settle });
-        out.sort_by_key(|f| f.at);
-        out
+        let mut sources: Vec<FaultSource> = vec![Box::new(out.into_iter())];
+        sources.extend(plan.draws(&members, &everyone, settle_start, seed, next_id));
+        let settle = TimedFault { at: settle_start, action: FaultAction::Settle, source: Source::Settle };
+        FaultStream::merge(sources).with_settle(settle)
     }
 
     /// Checks a schedule read from a repro against this scenario.
@@ -89,6 +101,9 @@ impl Scenario {
                     "the fault `{}` at {} names {p}, which this scenario does not have",
                     f.action, f.at
                 ));
+            }
+            if let FaultAction::Partition { partition, .. } = &f.action {
+                partition.check().map_err(|m| format!("the fault `{}` at {}: {m}", f.action, f.at))?;
             }
             if f.at > self.end() {
                 return Err(format!(

@@ -118,6 +118,9 @@ pub(super) fn scripted_fault(
                 let mut seen = Vec::new();
                 let mut resolved = Vec::new();
                 for g in groups {
+                    if g.is_empty() {
+                        return Err(err(Some(p.span()), "a group of this partition is empty".into()));
+                    }
                     let ids = ids(g)?;
                     for (id, spanned) in ids.iter().zip(g) {
                         if seen.contains(id) {
@@ -133,9 +136,11 @@ pub(super) fn scripted_fault(
                 (Scripted::Partition(Partition::Groups { groups: resolved }), true)
             }
         }
-    } else if let Some(o) = &raw.one_way {
-        let o = o.get_ref();
-        (Scripted::Partition(Partition::OneWay { from: ids(&o.from)?, to: ids(&o.to)? }), true)
+    } else if let Some(spanned) = &raw.one_way {
+        let o = spanned.get_ref();
+        let partition = Partition::OneWay { from: ids(&o.from)?, to: ids(&o.to)? };
+        partition.check().map_err(|m| err(Some(spanned.span()), m))?;
+        (Scripted::Partition(partition), true)
     } else if let Some(b) = &raw.bridge {
         let b = b.get_ref();
         let bridge = check_process(&b.via)?;

@@ -244,6 +244,7 @@ impl Scenario {
                 ),
                 ("max_queue", Value::Integer(l.max_queue as i64)),
                 ("max_history", Value::Integer(l.max_history as i64)),
+                ("max_faults", Value::Integer(l.max_faults as i64)),
             ]),
         );
         if let Ok(v) = Value::try_from(self.crash_mode) {

@@ -1,20 +1,21 @@
 //! The random nemesis: faults drawn from the seed.
 //!
 //! Each kind of fault draws from its own stream, so turning on pauses does
-//! not move the crashes. The whole schedule is drawn before the run starts
-//! (it depends on the seed, never on what the protocol does), which makes it
-//! an explicit list that a repro can store and a shrinker can cut.
+//! not move the crashes. The schedule depends on the seed, never on what the
+//! protocol does, which makes the faults that struck an explicit list that a
+//! repro can store and a shrinker can cut. It is drawn lazily, as the run
+//! reaches it (`draw.rs`): a six-hour run with a fault every millisecond
+//! holds only the faults still to be undone, never the whole schedule.
 //!
 //! With `swarm = true` the seed also picks which kinds are on and how often
 //! they strike (swarm testing, after FoundationDB and TigerBeetle), so a
 //! sweep covers fault mixes nobody wrote by hand.
 
-use crate::fault::{FaultAction, Source, TimedFault};
+mod draw;
+
 use crate::network::latency::LatencySpec;
-use crate::network::{LinkOverride, Partition};
-use crate::process::ProcessId;
 use crate::rng::{Probability, Rng, Stream};
-use crate::time::{Duration, DurationRange, Span, Time};
+use crate::time::{Duration, DurationRange, Span};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -132,17 +133,6 @@ pub struct DegradeNemesis {
     pub latency: Option<LatencySpec>,
 }
 
-impl DegradeNemesis {
-    fn change(&self) -> LinkOverride {
-        LinkOverride {
-            latency: self.latency.map(|l| l.0),
-            drop_ppm: self.drop.map(|p| p.0),
-            duplicate_ppm: self.duplicate.map(|p| p.0),
-            reorder_ppm: self.reorder.map(|p| p.0),
-        }
-    }
-}
-
 /// The fault kinds the nemesis knows, for `dsim list`.
 pub const NEMESIS_KINDS: &[(&str, &str)] = &[
     ("crash", "crash a random server, restart it from its disk after `down`"),
@@ -151,10 +141,6 @@ pub const NEMESIS_KINDS: &[(&str, &str)] = &[
     ("clock", "set a random server's clock skew and drift"),
     ("degrade", "worsen links (loss, duplication, reordering, latency) for `for`"),
 ];
-
-fn draw(rng: &mut Rng, r: DurationRange) -> Span {
-    Span(rng.between(r.min.nanos(), r.max.nanos()))
-}
 
 fn ms(a: u64, b: u64) -> DurationRange {
     DurationRange { min: Span::from_millis(a), max: Span::from_millis(b) }
@@ -284,167 +270,29 @@ impl NemesisPlan {
         }
         out
     }
-
-    /// Draws the faults for one seed, in `[0, end)`. `members` gives the
-    /// processes of a role (`None`: every server); `everyone` is every
-    /// process. Partition and degradation ids are taken from `next_id`.
-    pub fn schedule(
-        &self,
-        members: &dyn Fn(Option<&str>) -> Vec<ProcessId>,
-        everyone: &[ProcessId],
-        end: Time,
-        seed: u64,
-        next_id: &mut u32,
-    ) -> Vec<TimedFault> {
-        let mut out = Vec::new();
-        let minority = |n: usize| ((n.saturating_sub(1)) / 2).max(1) as u32;
-        let push = |at: Time, action: FaultAction, out: &mut Vec<TimedFault>| {
-            if at < end {
-                out.push(TimedFault { at, action, source: Source::Nemesis });
-            }
-        };
-
-        if let Some(c) = &self.crash {
-            let mut rng = Rng::new(seed, Stream::Nemesis(0));
-            let targets = members(c.role.as_deref());
-            let at_most = c.max_down.unwrap_or(minority(targets.len()));
-            let outages = Outages { every: c.every, length: c.down, at_most };
-            for (t, node, back) in outages.draw(&mut rng, &targets, end) {
-                push(t, FaultAction::Crash { node }, &mut out);
-                push(back, FaultAction::Restart { node }, &mut out);
-            }
-        }
-
-        if let Some(p) = &self.pause {
-            let mut rng = Rng::new(seed, Stream::Nemesis(1));
-            let targets = members(p.role.as_deref());
-            let at_most = p.max_paused.unwrap_or(minority(targets.len()));
-            let outages = Outages { every: p.every, length: p.duration, at_most };
-            for (t, node, back) in outages.draw(&mut rng, &targets, end) {
-                push(t, FaultAction::Pause { node }, &mut out);
-                push(back, FaultAction::Resume { node }, &mut out);
-            }
-        }
-
-        if let Some(p) = &self.partition {
-            let mut rng = Rng::new(seed, Stream::Nemesis(2));
-            let kinds = p.kinds.clone().unwrap_or(PartitionKind::ALL.to_vec());
-            let targets = members(p.role.as_deref());
-            let others: Vec<ProcessId> = everyone.iter().copied().filter(|x| !targets.contains(x)).collect();
-            for (t, until) in episodes(&mut rng, p.every, p.duration, end) {
-                let kind = kinds[rng.index(kinds.len())];
-                let partition = Partition::random_among(kind.name(), &targets, &others, &mut rng);
-                let id = *next_id;
-                *next_id += 1;
-                push(t, FaultAction::Partition { id, partition }, &mut out);
-                push(until, FaultAction::Heal { id }, &mut out);
-            }
-        }
-
-        if let Some(c) = &self.clock {
-            let mut rng = Rng::new(seed, Stream::Nemesis(3));
-            let targets = members(c.role.as_deref());
-            let max = c.max_skew.0.nanos() as i64;
-            // Each target's clock as the nemesis left it: offset at the last
-            // change, the drift since, and when. The next offset is drawn
-            // within max of the current one (no jump beyond the skew bound)
-            // and within max of the true time.
-            let mut state: Vec<(i64, i64, Time)> = vec![(0, 0, Time::ZERO); targets.len()];
-            let mut t = Time::ZERO;
-            loop {
-                t = t + draw(&mut rng, c.every).max(Span(1));
-                if t >= end || targets.is_empty() {
-                    break;
-                }
-                let i = rng.index(targets.len());
-                let (offset, drift, since) = state[i];
-                let elapsed = (t - since).nanos() as i128;
-                let current = (offset as i128 + elapsed * drift as i128 / 1_000_000)
-                    .clamp(i64::MIN as i128 / 4, i64::MAX as i128 / 4) as i64;
-                let (lo, hi) = ((current - max).max(-max), (current + max).min(max));
-                // A clock that drifted far out comes back by at most max.
-                let (lo, hi) = match (lo <= hi, current > 0) {
-                    (true, _) => (lo, hi),
-                    (false, true) => (current - max, current - max),
-                    (false, false) => (current + max, current + max),
-                };
-                let skew_ns = lo + rng.between(0, (hi - lo) as u64) as i64;
-                let d = c.max_drift_ppm as i64;
-                let drift_ppm = rng.between(0, 2 * d as u64) as i64 - d;
-                state[i] = (skew_ns, drift_ppm, t);
-                push(t, FaultAction::Clock { node: targets[i], skew_ns, drift_ppm }, &mut out);
-            }
-        }
-
-        if let Some(d) = &self.degrade {
-            let mut rng = Rng::new(seed, Stream::Nemesis(4));
-            let servers = members(None);
-            for (t, until) in episodes(&mut rng, d.every, d.duration, end) {
-                // Half the time one node's links, half the time all links.
-                let nodes = rng.chance(500_000).then(|| vec![servers[rng.index(servers.len())]]);
-                let id = *next_id;
-                *next_id += 1;
-                push(t, FaultAction::Degrade { id, nodes, change: d.change() }, &mut out);
-                push(until, FaultAction::Restore { id }, &mut out);
-            }
-        }
-
-        out.sort_by_key(|f| f.at);
-        out
-    }
-}
-
-/// Processes taken out (crashed or paused) for a while, at most `at_most`
-/// at a time: one every `every`, for `length`.
-struct Outages {
-    every: DurationRange,
-    length: DurationRange,
-    at_most: u32,
-}
-
-impl Outages {
-    /// `(start, process, back)` for each outage that starts before `end`.
-    fn draw(&self, rng: &mut Rng, targets: &[ProcessId], end: Time) -> Vec<(Time, ProcessId, Time)> {
-        let mut back_at = vec![Time::ZERO; targets.len()];
-        let mut out = Vec::new();
-        let mut t = Time::ZERO;
-        loop {
-            t = t + draw(rng, self.every).max(Span(1));
-            if t >= end {
-                return out;
-            }
-            let available: Vec<usize> = (0..targets.len()).filter(|&i| back_at[i] <= t).collect();
-            if available.is_empty() || (targets.len() - available.len()) as u32 >= self.at_most {
-                continue;
-            }
-            let i = available[rng.index(available.len())];
-            let back = t + draw(rng, self.length);
-            back_at[i] = back;
-            out.push((t, targets[i], back));
-        }
-    }
-}
-
-/// Episodes that never overlap, as `(start, end)`: each starts `every`
-/// after the previous one ended and lasts `length`. Only episodes that start
-/// before `end` are drawn.
-fn episodes(rng: &mut Rng, every: DurationRange, length: DurationRange, end: Time) -> Vec<(Time, Time)> {
-    let mut out = Vec::new();
-    let mut t = Time::ZERO;
-    loop {
-        t = t + draw(rng, every).max(Span(1));
-        if t >= end {
-            return out;
-        }
-        let until = t + draw(rng, length);
-        out.push((t, until));
-        t = until;
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault::{FaultAction, TimedFault};
+    use crate::fault_stream::FaultStream;
+    use crate::process::ProcessId;
+    use crate::time::Time;
+
+    impl NemesisPlan {
+        /// The whole schedule for one seed, drawn at once.
+        fn schedule(
+            &self,
+            members: &dyn Fn(Option<&str>) -> Vec<ProcessId>,
+            everyone: &[ProcessId],
+            end: Time,
+            seed: u64,
+            first_id: &mut u32,
+        ) -> Vec<TimedFault> {
+            FaultStream::merge(self.draws(members, everyone, end, seed, *first_id)).collect()
+        }
+    }
 
     fn plan() -> NemesisPlan {
         NemesisPlan::defaults()
@@ -530,6 +378,27 @@ mod tests {
             }
             assert!(down <= 2, "{down} down at {}", f.at);
         }
+    }
+
+    #[test]
+    fn faults_are_drawn_as_they_are_read_in_time_order() {
+        // A thousand hours of every kind: drawing it whole would not end.
+        let end = Time::from_secs(3_600_000);
+        let draws = plan().draws(&servers(5), &everyone(5, 2), end, 11, 1);
+        let faults: Vec<TimedFault> = FaultStream::merge(draws).take(5_000).collect();
+        assert_eq!(faults.len(), 5_000);
+        assert!(faults.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
+        let mut down = std::collections::BTreeSet::new();
+        let mut kinds = std::collections::BTreeSet::new();
+        for f in &faults {
+            kinds.insert(f.action.kind());
+            match f.action {
+                FaultAction::Crash { node } => assert!(down.insert(node), "{node} crashed twice"),
+                FaultAction::Restart { node } => assert!(down.remove(&node), "{node} restarted while up"),
+                _ => {}
+            }
+        }
+        assert!(kinds.len() >= 8, "every kind and its undoing: {kinds:?}");
     }
 
     #[test]
