@@ -118,6 +118,26 @@ fn a_step_given_up_after_unavailable_answers_is_compensated_too() {
     assert_eq!(r.outcome, Outcome::Ok, "{:?}", r.violation);
 }
 
+/// The checker's first version of breaker-recovers flagged any order
+/// failed fast after the heal by a breaker that had not closed since. In
+/// seed 1975 of `duplicates-reordering.toml` the lossy, reordering network
+/// (which stays after the heal) times out five payment calls in a row at
+/// 18.1 s, and the breaker rightly opens; clients stop ordering at 18 s, so
+/// no trial call comes to close it before the end. Orders failed within
+/// its cool-down are no liveness failure.
+#[test]
+fn a_breaker_opened_rightly_after_the_heal_is_no_liveness_failure() {
+    let source = read("scenarios/saga/duplicates-reordering.toml");
+    let mut sink = sim::trace::VecSink::default();
+    let r = runner("duplicates-reordering.toml", &source)
+        .run(1975, RunOptions { trace: Some(&mut sink), faults: None });
+    assert_eq!(r.outcome, Outcome::Ok, "{:?}", r.violation);
+    let opened_after_heal = sink.0.iter().any(|line| {
+        line.time_ns > 14_000_000_000 && line.notes.iter().any(|n| n.contains("observed BreakerOpened"))
+    });
+    assert!(opened_after_heal, "the breaker opened after the heal");
+}
+
 #[test]
 fn the_metrics_add_up() {
     let r = runner("flapping-payment.toml", &read("scenarios/saga/flapping-payment.toml"))

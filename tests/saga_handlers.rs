@@ -1,7 +1,7 @@
 //! The saga's handlers one at a time, through `sim::testing`: a service or
 //! the orchestrator, a message or a timer, and what it asked for.
 
-use protocols::saga::{Answer, Breaker, BreakerState, Bug, Msg, Obs, Saga, SagaNode, Step, Timer};
+use protocols::saga::{Answer, Breaker, BreakerState, Bug, Change, Msg, Obs, Saga, SagaNode, Step, Timer};
 use sim::testing::{Effects, NodeHarness};
 use sim::{Cluster, ProcessId, Protocol, Scenario, Span, Time};
 
@@ -251,14 +251,14 @@ mod breaker {
         let t = Time::from_millis(100);
         b.failure(t, 1);
         b.failure(t, 2);
-        assert!(b.allow(t, 3), "two failures: still closed");
+        assert_eq!(b.allow(t, 3), Some(Change::None), "two failures: still closed");
         b.failure(t, 3);
         assert!(b.is_open());
-        assert!(!b.allow(t + Span::from_millis(499), 4), "open for the cool-down");
-        assert!(b.allow(t + Span::from_millis(500), 5), "then one trial");
+        assert_eq!(b.allow(t + Span::from_millis(499), 4), None, "open for the cool-down");
+        assert_eq!(b.allow(t + Span::from_millis(500), 5), Some(Change::HalfOpened), "then one trial");
         assert_eq!(b.state(), BreakerState::HalfOpen { trial: Some(5) });
-        assert!(!b.allow(t + Span::from_millis(501), 6), "only one");
-        b.success(5);
+        assert_eq!(b.allow(t + Span::from_millis(501), 6), None, "only one");
+        assert_eq!(b.success(5), Change::Closed);
         assert_eq!(b.state(), BreakerState::Closed { failures: 0 });
     }
 
@@ -266,7 +266,7 @@ mod breaker {
     fn a_failed_trial_opens_it_again() {
         let mut b = Breaker::new(1, Span::from_millis(500), false);
         b.failure(Time::ZERO, 1);
-        assert!(b.allow(Time::from_millis(500), 2));
+        assert_eq!(b.allow(Time::from_millis(500), 2), Some(Change::HalfOpened));
         b.failure(Time::from_millis(510), 2);
         assert_eq!(b.state(), BreakerState::Open { since: Time::from_millis(510) });
     }
@@ -275,6 +275,6 @@ mod breaker {
     fn the_seeded_bug_never_half_opens() {
         let mut b = Breaker::new(1, Span::from_millis(500), true);
         b.failure(Time::ZERO, 1);
-        assert!(!b.allow(Time::from_secs(3600), 2));
+        assert_eq!(b.allow(Time::from_secs(3600), 2), None);
     }
 }

@@ -29,6 +29,8 @@ pub enum BreakerState {
 pub enum Change {
     None,
     Opened,
+    /// The cool-down is over: this call is the trial.
+    HalfOpened,
     Closed,
 }
 
@@ -50,22 +52,23 @@ impl Breaker {
         self.state
     }
 
-    /// Whether `order` may call the payment service now.
-    pub fn allow(&mut self, now: Time, order: u64) -> bool {
+    /// Whether `order` may call the payment service now (`None`: it may
+    /// not), and whether that call is a trial.
+    pub fn allow(&mut self, now: Time, order: u64) -> Option<Change> {
         match self.state {
-            BreakerState::Closed { .. } => true,
+            BreakerState::Closed { .. } => Some(Change::None),
             BreakerState::Open { since } => {
                 if !self.never_half_open && now >= since + self.cooldown {
                     self.state = BreakerState::HalfOpen { trial: Some(order) };
-                    true
+                    Some(Change::HalfOpened)
                 } else {
-                    false
+                    None
                 }
             }
-            BreakerState::HalfOpen { trial: Some(t) } => t == order,
+            BreakerState::HalfOpen { trial: Some(t) } => (t == order).then_some(Change::None),
             BreakerState::HalfOpen { trial: None } => {
                 self.state = BreakerState::HalfOpen { trial: Some(order) };
-                true
+                Some(Change::HalfOpened)
             }
         }
     }

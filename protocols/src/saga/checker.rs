@@ -56,13 +56,16 @@ pub struct SagaChecker {
     judge_before: Time,
     /// When faults stop and heal.
     heal: Time,
-    /// An order that fails fast from this time on, by an orchestrator
-    /// whose breaker has not closed since the heal, is a liveness failure.
-    recovered_by: Time,
-    /// The first such order: orchestrator, order, time.
-    failed_fast_late: Option<(u32, u64, Time)>,
-    /// Orchestrators whose breaker closed again after the heal.
-    closed_after_heal: Vec<u32>,
+    /// A correct breaker refuses calls only within its cool-down after it
+    /// opened, or while the trial call it let through is out: within this
+    /// long after it opened or half-opened.
+    breaker_window: Span,
+    /// Per orchestrator: when its breaker last opened or half-opened.
+    breaker_moved: BTreeMap<u32, Time>,
+    /// The first order failed fast after the heal by a breaker that had
+    /// not moved for longer than the window: orchestrator, order, time,
+    /// since when.
+    failed_fast_late: Option<(u32, u64, Time, Time)>,
     completed: u64,
     compensated: u64,
     failed_fast: u64,
@@ -75,7 +78,7 @@ pub struct SagaChecker {
 }
 
 impl SagaChecker {
-    pub fn new(config: &Saga, setup: &Setup, recovered_by: Time) -> SagaChecker {
+    pub fn new(config: &Saga, setup: &Setup) -> SagaChecker {
         let settle = setup.end.saturating_since(setup.settle_start);
         SagaChecker {
             stock: config.stock,
@@ -83,9 +86,10 @@ impl SagaChecker {
             expected: BTreeMap::new(),
             judge_before: setup.end - Span::from_nanos(settle.nanos() / 2),
             heal: setup.settle_start,
-            recovered_by,
+            // Twice the bounds, for clocks that drift.
+            breaker_window: config.breaker_cooldown * 2 + config.call_timeout * 2,
+            breaker_moved: BTreeMap::new(),
             failed_fast_late: None,
-            closed_after_heal: Vec::new(),
             completed: 0,
             compensated: 0,
             failed_fast: 0,
@@ -258,17 +262,25 @@ impl Checker<Saga> for SagaChecker {
                     self.deduplicated += 1;
                     v.fired(Prop::DuplicateAnswered);
                 }
-                Obs::BreakerOpened => self.breaker_opened += 1,
-                Obs::BreakerClosed => {
-                    v.fired(Prop::BreakerReclosed);
-                    if world.now() >= self.heal && !self.closed_after_heal.contains(&node) {
-                        self.closed_after_heal.push(node);
-                    }
+                Obs::BreakerOpened => {
+                    self.breaker_opened += 1;
+                    self.breaker_moved.insert(node, world.now());
                 }
+                Obs::BreakerHalfOpened { .. } => {
+                    self.breaker_moved.insert(node, world.now());
+                }
+                Obs::BreakerClosed => v.fired(Prop::BreakerReclosed),
                 Obs::RefusedByBreaker { order } => {
                     self.refused_by_breaker += 1;
-                    if world.now() >= self.recovered_by && self.failed_fast_late.is_none() {
-                        self.failed_fast_late = Some((node, order, world.now()));
+                    // Judged once everything has run for a window past the
+                    // heal (a trial call out when a pause began resolves).
+                    let now = world.now();
+                    let moved = self.breaker_moved.get(&node).copied().unwrap_or(Time::ZERO);
+                    if now >= self.heal + self.breaker_window
+                        && now.saturating_since(moved) > self.breaker_window
+                        && self.failed_fast_late.is_none()
+                    {
+                        self.failed_fast_late = Some((node, order, now, moved));
                     }
                 }
             }
@@ -302,14 +314,15 @@ impl Checker<Saga> for SagaChecker {
             };
             v.violated(Prop::AllOrNothing, message);
         }
-        let late = self.failed_fast_late.filter(|(node, _, _)| !self.closed_after_heal.contains(node));
-        if let Some((node, order, at)) = late {
+        if let Some((node, order, at, moved)) = self.failed_fast_late {
             v.violated(
                 Prop::BreakerRecovers,
                 format!(
-                    "n{node} failed order {order} fast at {}, {} after the heal, and its breaker never closed again after the payment service recovered",
+                    "n{node} failed order {order} fast at {}, {} after the heal: its breaker had been open since {} without a trial call (cool-down plus a call: at most {})",
                     at.approx(),
-                    at.saturating_since(self.heal).approx()
+                    at.saturating_since(self.heal).approx(),
+                    moved.approx(),
+                    self.breaker_window.approx()
                 ),
             );
         }

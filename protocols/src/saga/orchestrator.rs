@@ -163,7 +163,15 @@ impl Orchestrator {
             Phase::Compensating(steps) => (steps[0], true),
             Phase::Completed | Phase::Compensated => return,
         };
-        if step == Step::Charge && !undo && !self.breaker.allow(ctx.monotonic(), order) {
+        let breaker = if step == Step::Charge && !undo {
+            self.breaker.allow(ctx.monotonic(), order)
+        } else {
+            Some(Change::None)
+        };
+        if breaker == Some(Change::HalfOpened) {
+            ctx.observe(Obs::BreakerHalfOpened { order });
+        }
+        if breaker.is_none() {
             ctx.observe(Obs::RefusedByBreaker { order });
             let a = self.active.get_mut(&order).expect("the saga is active");
             a.log.failed_fast = true;
@@ -312,7 +320,7 @@ impl Orchestrator {
         match outcome(&mut self.breaker, ctx.monotonic()) {
             Change::Opened => ctx.observe(Obs::BreakerOpened),
             Change::Closed => ctx.observe(Obs::BreakerClosed),
-            Change::None => {}
+            Change::HalfOpened | Change::None => {}
         }
     }
 }

@@ -178,6 +178,10 @@ pub enum Obs {
         undo: bool,
     },
     BreakerOpened,
+    /// The cool-down was over: `order`'s payment call is the trial.
+    BreakerHalfOpened {
+        order: u64,
+    },
     /// The breaker closed again after a successful trial call.
     BreakerClosed,
     /// The breaker refused a payment call.
