@@ -143,11 +143,7 @@ impl SagaChecker {
             if o.undone[i] > 0 {
                 v.violated(
                     Prop::CompensatedOnce,
-                    format!(
-                        "order {order}: {} twice (n{node} undid its {} again)",
-                        step.undo_verb(),
-                        step.verb()
-                    ),
+                    format!("order {order}: {} twice (n{node} ran the compensation again)", step.undo_verb()),
                 );
             } else {
                 v.violated(
