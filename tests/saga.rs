@@ -176,6 +176,7 @@ fn bad_parameters_are_refused_at_their_place() {
         ("flaky = { every = \"1s\", for = \"0s\", refuse = 0.5 }", "flaky"),
         ("flaky = { every = \"1s\", for = \"1s\", refuse = 1.5 }", "probability"),
         ("retries = 3", "unknown field"),
+        ("mode = \"conducted\"", "unknown variant"),
     ] {
         let source = format!(
             "duration = \"5s\"\n[protocol]\nname = \"saga\"\n{setting}\n\
@@ -187,5 +188,57 @@ fn bad_parameters_are_refused_at_their_place() {
         // The error points at the setting's (last) line of the table.
         let line = 3 + setting.lines().count();
         assert!(text.contains(&format!("bad.toml:{line}:")), "{setting}: points at line {line}: {text}");
+    }
+}
+
+mod choreography {
+    use super::*;
+
+    /// The choreographed scenario with a seeded bug (and, for the stock
+    /// check, a stock that runs out).
+    fn with_bug(bug: &str) -> String {
+        let source = read("scenarios/saga/choreographed.toml")
+            .replace("duration = \"20s\"\n", &format!("duration = \"20s\"\nbug = \"{bug}\"\n"));
+        if bug == "no-stock-check" {
+            source.replace("mode = \"choreographed\"\n", "mode = \"choreographed\"\nstock = 300\n")
+        } else {
+            source
+        }
+    }
+
+    #[test]
+    fn the_choreographed_saga_passes_and_exercises_what_it_claims() {
+        let path = "scenarios/saga/choreographed.toml";
+        let sweep = sweep(path, &read(path), 0..30, false);
+        sweep.assert_no_findings();
+        for claim in ["saga-compensated", "duplicate-answered", "saga-resumed", "breaker-reclosed"] {
+            assert!(fired_in(&sweep, claim) >= 20, "{claim} fired in {} of 30", fired_in(&sweep, claim));
+        }
+    }
+
+    #[test]
+    fn the_same_properties_catch_the_seeded_bugs_in_a_choreography() {
+        for (bug, property) in BUGS {
+            if bug == "unlogged-progress" || bug == "compensate-forward" {
+                continue;
+            }
+            let sweep = sweep(bug, &with_bug(bug), 0..2000, true);
+            let finding = sweep.findings.first().unwrap_or_else(|| panic!("{bug}: not caught in 2000 seeds"));
+            assert_eq!(
+                finding.property, property,
+                "{bug}: caught by {}: {}",
+                finding.property, finding.message
+            );
+        }
+    }
+
+    #[test]
+    fn the_orchestrator_only_bugs_are_refused_in_a_choreography() {
+        for bug in ["unlogged-progress", "compensate-forward"] {
+            let error = Scenario::parse("choreo.toml", &with_bug(bug)).and_then(protocols::prepare).err();
+            let text = error.map(|e| e.to_string()).unwrap_or_else(|| panic!("{bug}: accepted"));
+            assert!(text.contains("exists only in the orchestrated saga"), "{text}");
+            assert!(text.contains("choreo.toml:11:"), "points at `mode`: {text}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The saga's handlers one at a time, through `sim::testing`: a service or
 //! the orchestrator, a message or a timer, and what it asked for.
 
-use protocols::saga::{Answer, Breaker, BreakerState, Bug, Change, Msg, Obs, Saga, SagaNode, Step, Timer};
+use protocols::saga::{Answer, Breaker, BreakerState, Bug, Change, Msg, Obs, Saga, Step, Timer};
 use sim::testing::{Effects, NodeHarness};
 use sim::{Cluster, ProcessId, Protocol, Scenario, Span, Time};
 
@@ -44,10 +44,7 @@ fn effects_applied(effects: &Effects<Saga>) -> usize {
 }
 
 fn total(n: &NodeHarness<'_, Saga>) -> i64 {
-    match n.node() {
-        SagaNode::Service(s) => s.total(),
-        SagaNode::Orchestrator(_) => panic!("not a service"),
-    }
+    n.node().service().expect("a service").total()
 }
 
 fn charge(order: u64) -> Msg {
@@ -276,5 +273,65 @@ mod breaker {
         let mut b = Breaker::new(1, Span::from_millis(500), true);
         b.failure(Time::ZERO, 1);
         assert_eq!(b.allow(Time::from_secs(3600), 2), None);
+    }
+}
+
+mod choreography {
+    use super::*;
+    use protocols::saga::Event;
+
+    fn event(order: u64, event: Event) -> Msg {
+        Msg::Event { order, event, qty: 2, amount: 50, fast: false, undone: 0 }
+    }
+
+    fn published(effects: &Effects<Saga>) -> Vec<(ProcessId, Event)> {
+        effects
+            .sent()
+            .filter_map(|(to, m)| match m {
+                Msg::Event { event, .. } => Some((to, *event)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn acks(effects: &Effects<Saga>) -> Vec<Answer> {
+        effects
+            .sent()
+            .filter_map(|(_, m)| match m {
+                Msg::Ack { answer, .. } => Some(*answer),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_inventory_reserves_publishes_and_publishes_again_after_a_crash_until_acknowledged() {
+        let saga = saga_with("mode = \"choreographed\"", None);
+        let mut inventory = node(&saga, INVENTORY);
+        let placed = inventory.message(ORCHESTRATOR, event(1, Event::OrderPlaced));
+        assert_eq!(published(&placed), [(PAYMENT, Event::StockReserved)]);
+        assert_eq!(acks(&placed), [Answer::Ok]);
+        assert!(placed.synced_before_sending(), "the reservation and the event are durable first");
+        inventory.crash();
+        assert_eq!(published(&inventory.start()), [(PAYMENT, Event::StockReserved)], "from the outbox");
+        let acked = inventory
+            .message(PAYMENT, Msg::Ack { order: 1, event: Event::StockReserved, answer: Answer::Ok });
+        assert!(published(&acked).is_empty());
+        inventory.crash();
+        assert!(published(&inventory.start()).is_empty(), "delivered: never sent again");
+        // A duplicate of the order publishes nothing new.
+        assert!(published(&inventory.message(ORCHESTRATOR, event(1, Event::OrderPlaced))).is_empty());
+    }
+
+    #[test]
+    fn a_charge_is_cancelled_only_if_it_has_not_happened() {
+        let saga = saga_with("mode = \"choreographed\"", None);
+        let mut payment = node(&saga, PAYMENT);
+        assert_eq!(acks(&payment.message(INVENTORY, event(1, Event::CancelCharge))), [Answer::Ok]);
+        assert_eq!(acks(&payment.message(INVENTORY, event(1, Event::StockReserved))), [Answer::Refused]);
+        let charged = payment.message(INVENTORY, event(2, Event::StockReserved));
+        assert_eq!(published(&charged), [(SHIPPING, Event::Charged)]);
+        assert_eq!(acks(&payment.message(INVENTORY, event(2, Event::CancelCharge))), [Answer::Refused]);
+        assert_eq!(total(&payment), 50, "one charge, not cancelled: the order went on to shipping");
     }
 }

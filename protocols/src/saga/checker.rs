@@ -6,7 +6,7 @@
 //! map lookup; nothing rescans the run.
 
 use super::types::{Obs, Step};
-use super::{Prop, Role, Saga, SagaNode};
+use super::{Prop, Role, Saga};
 use sim::metrics::percentile;
 use sim::{Checker, Metric, Observed, Setup, Span, Time, Verdicts, World};
 use std::collections::BTreeMap;
@@ -184,7 +184,7 @@ impl SagaChecker {
     /// Each service's running total against what its effects add up to.
     fn totals(&self, world: &World<'_, Saga>, v: &mut Verdicts<Prop>) {
         for (index, node) in world.live_servers() {
-            let SagaNode::Service(service) = node else { continue };
+            let Some(service) = node.service() else { continue };
             let role = service.role();
             if role == Role::Inventory && service.total() < 0 {
                 v.violated(

@@ -24,6 +24,13 @@
 //! `breaker_threshold` failures in a row open it for `breaker_cooldown`),
 //! and while it is open, orders fail fast and are compensated.
 //!
+//! With `mode = "choreographed"` no node runs the saga: the orchestrator's
+//! node is only the order desk, and each service reacts to the event of
+//! the one before and publishes its own, through a durable outbox that
+//! delivers each event at least once (see `choreography.rs`). The
+//! compensations flow back the same way, last step first; the inventory
+//! calls the payment service through the breaker.
+//!
 //! **Properties.** Always, after every step, from the services' own
 //! effects and totals: *stock-never-negative*; *charged-once* (no order is
 //! charged twice); *compensations-for-effects* (a compensation takes effect
@@ -60,9 +67,14 @@
 //!   (*breaker-recovers*, a liveness failure).
 //! - `no-stock-check`: the inventory reserves without checking the stock
 //!   on hand (*stock-never-negative*).
+//!
+//! All but `unlogged-progress` and `compensate-forward` (which need an
+//! orchestrator) exist in the choreographed variant too, and are caught by
+//! the same properties.
 
 mod breaker;
 mod checker;
+mod choreography;
 mod client;
 mod orchestrator;
 mod service;
@@ -70,12 +82,14 @@ mod types;
 
 pub use breaker::{Breaker, BreakerState, Change};
 pub use checker::SagaChecker;
+pub use choreography::ChoreoNode;
 pub use client::{OrderWorkload, SagaClient};
 pub use orchestrator::Orchestrator;
 pub use service::Service;
-pub use types::{Answer, Key, Msg, Obs, Phase, Record, SagaLog, Step, Stored, Timer};
+pub use types::{Answer, Event, Key, Msg, Obs, Outgoing, Phase, Record, SagaLog, Step, Stored, Timer};
 
 use serde::Deserialize;
+use sim::named::NamedSet;
 use sim::rng::Probability;
 use sim::time::{Duration, DurationRange};
 use sim::workload::Generator;
@@ -125,6 +139,25 @@ static INFO: ProtocolInfo = ProtocolInfo {
     workloads: &["orders"],
 };
 
+/// Who runs the saga.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The orchestrator runs each saga's steps and compensations.
+    Orchestrated,
+    /// Each service reacts to the event of the one before.
+    Choreographed,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Orchestrated => "orchestrated",
+            Mode::Choreographed => "choreographed",
+        }
+    }
+}
+
 /// `flaky = { every = "2s..5s", for = "500ms..2s", refuse = 0.8 }`.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +172,7 @@ struct FlakyParams {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Params {
+    mode: Mode,
     stock: u64,
     price: u64,
     call_timeout: Duration,
@@ -154,6 +188,7 @@ struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
+            mode: Mode::Orchestrated,
             stock: 1_000_000,
             price: 25,
             call_timeout: Duration(Span::from_millis(100)),
@@ -178,6 +213,7 @@ pub struct Flaky {
 
 #[derive(Clone, Copy, Debug)]
 pub struct Saga {
+    pub mode: Mode,
     /// Units each inventory holds at the start.
     pub stock: u64,
     /// Money per unit.
@@ -199,11 +235,24 @@ pub struct Saga {
     pub bug: Option<Bug>,
 }
 
-/// A server: the orchestrator or one of the services.
+/// A server: the orchestrator or one of the services, or (choreographed)
+/// any node of a choreography.
 #[derive(Clone, Debug)]
 pub enum SagaNode {
     Orchestrator(Orchestrator),
     Service(Service),
+    Choreo(ChoreoNode),
+}
+
+impl SagaNode {
+    /// A service's state: its running total.
+    pub fn service(&self) -> Option<&Service> {
+        match self {
+            SagaNode::Service(s) => Some(s),
+            SagaNode::Choreo(c) => c.service(),
+            SagaNode::Orchestrator(_) => None,
+        }
+    }
 }
 
 impl Server<Saga> for SagaNode {
@@ -211,6 +260,7 @@ impl Server<Saga> for SagaNode {
         match self {
             SagaNode::Orchestrator(o) => o.on_start(ctx),
             SagaNode::Service(s) => s.on_start(ctx),
+            SagaNode::Choreo(c) => c.on_start(ctx),
         }
     }
 
@@ -218,6 +268,7 @@ impl Server<Saga> for SagaNode {
         match self {
             SagaNode::Orchestrator(o) => o.on_message(ctx, from, msg),
             SagaNode::Service(s) => s.on_message(ctx, from, msg),
+            SagaNode::Choreo(c) => c.on_message(ctx, from, msg),
         }
     }
 
@@ -225,6 +276,7 @@ impl Server<Saga> for SagaNode {
         match self {
             SagaNode::Orchestrator(o) => o.on_timer(ctx, timer),
             SagaNode::Service(s) => s.on_timer(ctx, timer),
+            SagaNode::Choreo(c) => c.on_timer(ctx, timer),
         }
     }
 }
@@ -286,7 +338,22 @@ impl Protocol for Saga {
             }
         }
         let settle_start = (scenario.duration - scenario.settle).after_start();
+        let choreography_lacks = match bug {
+            Some(Bug::UnloggedProgress) => Some("there is no orchestrator's log"),
+            Some(Bug::CompensateForward) => Some("compensations flow back one service at a time"),
+            _ => None,
+        };
+        if let (Mode::Choreographed, Some(why), Some(bug)) = (p.mode, choreography_lacks, bug) {
+            return Err(scenario.param_error(
+                "mode",
+                format!(
+                    "the seeded bug `{}` exists only in the orchestrated saga: in a choreography {why}",
+                    bug.name()
+                ),
+            ));
+        }
         Ok(Saga {
+            mode: p.mode,
             stock: p.stock,
             price: p.price,
             call_timeout: p.call_timeout.0,
@@ -304,7 +371,11 @@ impl Protocol for Saga {
     }
 
     fn server(&self, id: ProcessId, cluster: &Cluster) -> SagaNode {
-        match cluster.role::<Role>(id) {
+        let role = cluster.role::<Role>(id).unwrap_or(Role::Orchestrator);
+        if self.mode == Mode::Choreographed {
+            return SagaNode::Choreo(ChoreoNode::new(*self, role));
+        }
+        match Some(role) {
             Some(Role::Orchestrator) | None => SagaNode::Orchestrator(Orchestrator::new(*self)),
             Some(role) => SagaNode::Service(Service::new(*self, role)),
         }
@@ -325,6 +396,7 @@ impl Protocol for Saga {
     fn parameters(&self) -> Vec<(&'static str, String)> {
         let ppm = |p: Probability| format!("{}", p.0 as f64 / 1e6);
         let mut out = vec![
+            ("mode", self.mode.name().to_string()),
             ("stock", self.stock.to_string()),
             ("price", self.price.to_string()),
             ("call_timeout", self.call_timeout.to_string()),

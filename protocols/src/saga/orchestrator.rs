@@ -114,7 +114,7 @@ impl Orchestrator {
                 self.retry_later(ctx, order);
             }
             Timer::Retry { order } => self.call(ctx, order),
-            Timer::Flaky | Timer::Resend => {}
+            Timer::Flaky | Timer::Resend | Timer::Deliver { .. } => {}
         }
     }
 

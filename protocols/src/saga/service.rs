@@ -95,7 +95,7 @@ impl Service {
         ctx.send(from, Msg::Reply { order, step, undo, answer });
     }
 
-    fn refuses_now(&mut self, ctx: &mut Ctx<'_, Saga>) -> bool {
+    pub(super) fn refuses_now(&mut self, ctx: &mut Ctx<'_, Saga>) -> bool {
         match self.config.flaky {
             Some(flaky) if self.flaky => ctx.rng().chance(flaky.refuse.0),
             _ => false,
@@ -125,7 +125,14 @@ impl Service {
         ctx.disk().sync();
     }
 
-    fn apply(&mut self, ctx: &mut Ctx<'_, Saga>, order: u64, step: Step, qty: u32, amount: u64) -> Answer {
+    pub(super) fn apply(
+        &mut self,
+        ctx: &mut Ctx<'_, Saga>,
+        order: u64,
+        step: Step,
+        qty: u32,
+        amount: u64,
+    ) -> Answer {
         let bug = self.config.bug;
         if let Some(first) = Self::record(ctx, order, step) {
             if bug != Some(Bug::NoIdempotency) || self.role != Role::Payment {
@@ -153,7 +160,30 @@ impl Service {
         Answer::Ok
     }
 
-    fn undo(&mut self, ctx: &mut Ctx<'_, Saga>, order: u64, step: Step, qty: u32, amount: u64) -> Answer {
+    /// Choreography: cancels a charge that has not happened, leaving a
+    /// tombstone (`Ok`), or answers `Refused` when it has: then the order
+    /// has gone on to shipping, and only a refund from there may undo it.
+    pub(super) fn cancel_charge(
+        &mut self,
+        ctx: &mut Ctx<'_, Saga>,
+        order: u64,
+        qty: u32,
+        amount: u64,
+    ) -> Answer {
+        match Self::record(ctx, order, Step::Charge) {
+            Some(Record::Applied { undone: false }) => Answer::Refused,
+            _ => self.undo(ctx, order, Step::Charge, qty, amount),
+        }
+    }
+
+    pub(super) fn undo(
+        &mut self,
+        ctx: &mut Ctx<'_, Saga>,
+        order: u64,
+        step: Step,
+        qty: u32,
+        amount: u64,
+    ) -> Answer {
         let bug = self.config.bug;
         let record = Self::record(ctx, order, step);
         let run = match record {

@@ -73,6 +73,36 @@ pub enum Msg {
     Undo { order: u64, step: Step, qty: u32, amount: u64 },
     /// A service's answer to `Do` (`undo = false`) or `Undo`.
     Reply { order: u64, step: Step, undo: bool, answer: Answer },
+    /// Choreography: one node tells the next what happened. `fast`: the
+    /// order failed fast by the breaker; `undone`: compensations that ran.
+    Event { order: u64, event: Event, qty: u32, amount: u64, fast: bool, undone: u32 },
+    /// Choreography: the receiver took the event in (`Ok`), refused it, or
+    /// is unavailable (send it again).
+    Ack { order: u64, event: Event, answer: Answer },
+}
+
+/// What the nodes of a choreographed saga tell each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Event {
+    /// Orders -> inventory.
+    OrderPlaced,
+    /// Inventory -> payment: charge it. The payment service's `Ok` means it
+    /// charged; `Refused`, that the charge was cancelled before it came.
+    StockReserved,
+    /// Payment -> shipping.
+    Charged,
+    /// Shipping -> payment: refund.
+    ShipmentFailed,
+    /// Payment -> inventory: release.
+    Refunded,
+    /// Inventory -> payment, after giving up on `StockReserved`: cancel the
+    /// charge if it has not happened (`Ok`), or say it has (`Refused`: the
+    /// order goes on downstream).
+    CancelCharge,
+    /// Shipping -> orders.
+    OrderCompleted,
+    /// Inventory -> orders.
+    OrderCancelled,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Serialize)]
@@ -86,6 +116,8 @@ pub enum Timer {
     Flaky,
     /// A client places its order again.
     Resend,
+    /// Choreography: an event's delivery timed out, or its backoff is over.
+    Deliver { order: u64, event: Event },
 }
 
 /// Where a saga stands, as the orchestrator logs it before acting.
@@ -134,6 +166,8 @@ pub enum Key {
     Record(u64, Step),
     /// A service's running total: stock on hand, money held, shipments.
     Counter,
+    /// Choreography: an event this node publishes, kept until delivered.
+    Outbox(u64, Event),
 }
 
 #[derive(Clone, Debug)]
@@ -141,6 +175,20 @@ pub enum Stored {
     Saga(SagaLog),
     Record(Record),
     Counter(i64),
+    Outbox(Outgoing),
+}
+
+/// A published event: where it goes and what it says; `delivered` once the
+/// receiver took it in (kept, so that a duplicate cause never publishes it
+/// again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub to: ProcessId,
+    pub qty: u32,
+    pub amount: u64,
+    pub fast: bool,
+    pub undone: u32,
+    pub delivered: bool,
 }
 
 #[derive(Debug)]
