@@ -135,7 +135,7 @@ sim::bugs! {
 
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "saga",
-    summary: "orchestrated sagas over inventory, payment and shipping: idempotency keys, retries with backoff, a circuit breaker",
+    summary: "orchestrated or choreographed sagas over inventory, payment and shipping: idempotency keys, retries with backoff, a circuit breaker",
     workloads: &["orders"],
 };
 
