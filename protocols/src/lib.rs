@@ -9,6 +9,7 @@ pub mod gossip;
 pub mod raft;
 pub mod register;
 pub mod relay;
+pub mod twopc;
 
 use sim::{Diagnostic, Registry, Runner, Scenario};
 
@@ -20,6 +21,7 @@ pub fn registry() -> Registry {
         .with::<raft::Raft>()
         .with::<register::ReplicatedRegister>()
         .with::<relay::Relay>()
+        .with::<twopc::TwoPc>()
         .with_model::<sim::lin::Register>()
         .with_model::<sim::lin::CasRegister>()
         .with_model::<sim::lin::Kv>()
