@@ -83,6 +83,12 @@ mod commit {
     fn a_restarted_coordinator_finishes_the_commits_in_its_log() {
         let s = sweep(&load("scenarios/twopc/coordinator-crash.toml"), 0..20);
         s.assert_no_findings();
+        // The crashes strike in every phase.
+        for phase in ["while executing", "while voting", "with a commit unapplied"] {
+            let name = format!("coordinator crashes {phase}");
+            let m = s.metrics.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"));
+            assert!(m.sum >= 10.0, "{name}: {}", m.sum);
+        }
         assert!(fired_in(&s, "coordinator-recovered") >= 15, "{:?}", s.sometimes);
         assert!(fired_in(&s, "presumed-abort") >= 15, "{:?}", s.sometimes);
     }

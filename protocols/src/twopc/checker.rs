@@ -15,11 +15,25 @@
 use super::types::{Obs, TxnId};
 use super::{Prop, Role, TwoPc};
 use sim::metrics::percentile;
-use sim::{Checker, Metric, Observed, Setup, Time, Verdicts, World};
+use sim::{Checker, FaultAction, Metric, Observed, Setup, Time, Verdicts, World};
 use std::collections::BTreeMap;
+
+/// Where a transaction stands at the coordinator running it, as far as
+/// a crash of that coordinator is concerned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Stage {
+    #[default]
+    Unknown,
+    Executing,
+    Voting,
+    /// Committed, not yet applied by every participant.
+    Committing,
+    Done,
+}
 
 #[derive(Default)]
 struct Txn {
+    stage: Stage,
     participants: Vec<u32>,
     /// Yes votes: participant and the change it makes to the total.
     yes: Vec<(u32, i64)>,
@@ -59,6 +73,10 @@ pub struct TwoPcChecker {
     committed: u64,
     aborted: u64,
     in_doubt_txns: u64,
+    /// Coordinator crashes: all, and those that struck while one of its
+    /// transactions was executing, voting, or committed but not applied
+    /// everywhere.
+    crashes: [u64; 4],
 }
 
 impl TwoPcChecker {
@@ -81,6 +99,7 @@ impl TwoPcChecker {
             committed: 0,
             aborted: 0,
             in_doubt_txns: 0,
+            crashes: [0; 4],
         }
     }
 
@@ -118,6 +137,8 @@ impl TwoPcChecker {
             Some(_) => {}
             None => {
                 t.decision = Some(commit);
+                t.stage =
+                    if commit && t.applied.len() < t.yes.len() { Stage::Committing } else { Stage::Done };
                 if !commit {
                     self.aborted += 1;
                     return;
@@ -168,8 +189,11 @@ impl Checker<TwoPc> for TwoPcChecker {
             let coordinator = world.role_of(from) == Some(Role::Coordinator);
             match &o.obs {
                 Obs::Began { txn, participants } => {
-                    self.txns.entry(*txn).or_default().participants = participants.clone();
+                    let t = self.txns.entry(*txn).or_default();
+                    t.participants = participants.clone();
+                    t.stage = Stage::Executing;
                 }
+                Obs::Preparing { txn } => self.txns.entry(*txn).or_default().stage = Stage::Voting,
                 Obs::Voted { txn, yes: false, .. } => {
                     let _ = txn;
                     v.fired(Prop::VotedNo);
@@ -212,6 +236,9 @@ impl Checker<TwoPc> for TwoPcChecker {
                         if t.decision == Some(true) {
                             self.in_flight -= t.delta(from);
                         }
+                        if t.stage == Stage::Committing && t.applied.len() >= t.yes.len() {
+                            t.stage = Stage::Done;
+                        }
                     }
                     self.reread(world, from, v);
                     money_moved = true;
@@ -247,6 +274,31 @@ impl Checker<TwoPc> for TwoPcChecker {
                     self.total
                 ),
             );
+        }
+    }
+
+    fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, TwoPc>, _v: &mut Verdicts<Prop>) {
+        let FaultAction::Crash { node } = fault else { return };
+        if !node.is_server() || world.role_of(node.index()) != Some(Role::Coordinator) {
+            return;
+        }
+        // Once per crash, not per step: a scan of the transactions is fine.
+        let mut seen = [false; 4];
+        for (_, t) in self.txns.iter_mut().filter(|(txn, _)| txn.coordinator == node.index()) {
+            match t.stage {
+                Stage::Executing => seen[1] = true,
+                Stage::Voting => seen[2] = true,
+                Stage::Committing => seen[3] = true,
+                Stage::Unknown | Stage::Done => {}
+            }
+            // What it was running is lost with it.
+            if matches!(t.stage, Stage::Executing | Stage::Voting) {
+                t.stage = Stage::Done;
+            }
+        }
+        seen[0] = true;
+        for (count, seen) in self.crashes.iter_mut().zip(seen) {
+            *count += seen as u64;
         }
     }
 
@@ -315,6 +367,10 @@ impl Checker<TwoPc> for TwoPcChecker {
             Metric::new("in-doubt max", ms(100), "ms"),
             Metric::new("locks held in doubt, max", self.locks_max as f64, ""),
             Metric::new("lock-seconds in doubt", lock_ns as f64 / 1e9, "s"),
+            Metric::new("coordinator crashes", self.crashes[0] as f64, ""),
+            Metric::new("coordinator crashes while executing", self.crashes[1] as f64, ""),
+            Metric::new("coordinator crashes while voting", self.crashes[2] as f64, ""),
+            Metric::new("coordinator crashes with a commit unapplied", self.crashes[3] as f64, ""),
         ]
     }
 }

@@ -181,7 +181,9 @@ impl Coordinator {
                 ctx.set_timer(Timer::Resend(txn), config.resend);
             }
         }
-        // Committed requests stay answerable after a restart.
+        // Committed requests stay answerable after a restart. (With a
+        // replicated log a commit logged here may not have been decided:
+        // its request waits for the takeover started above.)
         for (txn, slot) in &self.slots {
             if let (Some(req), Some((_, true))) = (slot.req, slot.accepted) {
                 if txn.coordinator == self.me {
@@ -221,6 +223,8 @@ impl Coordinator {
                 Some((Phase::Committed, op, sum)) => Some((true, matches!(op, TxnOp::Audit).then_some(sum))),
                 Some((Phase::Aborted, _, _)) => Some((false, None)),
                 Some(_) => None,
+                // Its outcome is being recovered from the replicas.
+                None if self.takeovers.contains_key(txn) => None,
                 // Committed before a restart; an audit's total is gone.
                 None => Some((true, None)),
             };
@@ -267,6 +271,7 @@ impl Coordinator {
         if t.answered.len() == t.participants.len() {
             t.phase = Phase::Voting;
             t.answered.clear();
+            ctx.observe(Obs::Preparing { txn });
             for p in t.participants.clone() {
                 ctx.send(ProcessId::server(p), Msg::Prepare { txn });
             }
@@ -653,6 +658,7 @@ impl Coordinator {
         }
         ctx.send_all(&told, &Msg::Decision { txn, commit });
         if let Some((client, seq)) = tk.req.filter(|_| txn.coordinator == self.me) {
+            self.requests.insert((client, seq), txn);
             ctx.send(ProcessId::client(client), Msg::Outcome { seq, committed: commit, total: None });
         }
         if commit {

@@ -190,6 +190,8 @@ pub enum Record {
 pub enum Obs {
     /// A coordinator began a transaction with these participants.
     Began { txn: TxnId, participants: Vec<u32> },
+    /// Every participant executed: the coordinator asks for votes.
+    Preparing { txn: TxnId },
     /// A participant voted; a yes carries the net change it will make to the
     /// bank's total at commit, and how many locks it holds.
     Voted { txn: TxnId, yes: bool, delta: i64, locks: u32 },
