@@ -229,3 +229,35 @@ mod scenarios {
         }
     }
 }
+
+mod settings {
+    use super::*;
+
+    /// The error of a scenario with these `[protocol]` settings.
+    fn refused(protocol: &str) -> String {
+        let source = scenario(1, protocol, "");
+        match protocols::prepare(Scenario::parse("bad.toml", &source).unwrap()) {
+            Ok(_) => panic!("{protocol} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_refused_at_their_place() {
+        // The [protocol] table starts on line 5; `name` is line 6.
+        for (setting, expected) in [
+            ("audits = 1.5", "audits is a share of the operations, in [0, 1]"),
+            ("accounts = 0", "accounts (per participant) must be in 1..=1000"),
+            ("inquiry = \"0s\"", "inquiry must be longer than 0s"),
+            ("max_amount = 0", "max_amount must be in 1..=1000000000"),
+        ] {
+            let e = refused(setting);
+            assert!(e.contains(expected), "{setting}: {e}");
+            assert!(e.contains("bad.toml:7:"), "{setting}: {e}");
+        }
+        let e = refused("decision_log = \"paxos\"");
+        assert!(e.contains("coordinator") && e.contains("replicated"), "{e}");
+        let e = refused("cooperative = true");
+        assert!(e.contains("cooperative_termination"), "{e}");
+    }
+}
