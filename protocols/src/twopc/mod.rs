@@ -27,7 +27,7 @@
 //! logged it (one Paxos instance per transaction, ballot 0 the running
 //! coordinator's), and a replica asked about a transaction it does not
 //! know takes it over with a higher ballot, adopting any commit a majority
-//! may have logged and deciding abort otherwise (see `coordinator.rs`).
+//! may have logged and deciding abort otherwise (see `coordinator/`).
 //!
 //! **The blocking window.** From its yes vote to the decision a participant
 //! can neither commit nor abort. If the coordinator crashes after the
