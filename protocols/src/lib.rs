@@ -10,6 +10,7 @@ pub mod raft;
 pub mod register;
 pub mod relay;
 pub mod saga;
+pub mod twopc;
 
 use sim::{Diagnostic, Registry, Runner, Scenario};
 
@@ -22,6 +23,7 @@ pub fn registry() -> Registry {
         .with::<register::ReplicatedRegister>()
         .with::<relay::Relay>()
         .with::<saga::Saga>()
+        .with::<twopc::TwoPc>()
         .with_model::<sim::lin::Register>()
         .with_model::<sim::lin::CasRegister>()
         .with_model::<sim::lin::Kv>()
