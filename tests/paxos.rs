@@ -333,3 +333,47 @@ mod clients {
         }
     }
 }
+
+mod synod {
+    use super::*;
+
+    #[test]
+    fn one_value_is_chosen_and_learned_while_proposers_duel_and_acceptors_crash() {
+        let s = Explorer::new(protocols::load("scenarios/paxos/synod-duelling.toml").unwrap())
+            .seeds(0..300)
+            .out_dir(None)
+            .run();
+        s.assert_no_findings();
+        assert!(fired_in(&s, "proposers-competed") >= 150, "{}", fired_in(&s, "proposers-competed"));
+        assert!(fired_in(&s, "value-adopted") >= 250, "{}", fired_in(&s, "value-adopted"));
+    }
+
+    #[test]
+    fn each_seeded_bug_is_caught_by_a_property_it_breaks_and_the_correct_synod_survives_its_scenario() {
+        for (bug, properties) in [
+            ("ignore-promised-values", &["agreement"][..]),
+            ("acceptor-amnesia", &["promise-kept", "agreement"][..]),
+        ] {
+            let path = format!("scenarios/paxos/bugs/synod-{bug}.toml");
+            let sweep = Explorer::new(protocols::load(&path).unwrap())
+                .seeds(0..2000)
+                .fail_fast(true)
+                .out_dir(None)
+                .run();
+            let finding = sweep.findings.first().unwrap_or_else(|| panic!("{bug}: not caught in 2000 seeds"));
+            assert!(properties.contains(&finding.property.as_str()), "{bug}: {}", finding.property);
+            super::sweep(&without_bug(&path), 0..300).assert_no_findings();
+        }
+    }
+
+    #[test]
+    fn a_promise_below_the_one_held_is_caught_at_once() {
+        let source = without_bug("scenarios/paxos/synod-duelling.toml").replacen(
+            "[nodes]",
+            "bug = \"promise-lower-ballot\"\n[nodes]",
+            1,
+        );
+        let s = sweep(&source, 0..200);
+        assert_eq!(s.findings.first().map(|f| f.property.as_str()), Some("promise-kept"));
+    }
+}
