@@ -11,7 +11,6 @@ pub mod paxos;
 pub mod raft;
 pub mod register;
 pub mod relay;
-pub mod synod;
 
 use sim::{Diagnostic, Registry, Runner, Scenario};
 
@@ -24,7 +23,7 @@ pub fn registry() -> Registry {
         .with::<raft::Raft>()
         .with::<register::ReplicatedRegister>()
         .with::<relay::Relay>()
-        .with::<synod::Synod>()
+        .with::<paxos::synod::Synod>()
         .with_model::<sim::lin::Register>()
         .with_model::<sim::lin::CasRegister>()
         .with_model::<sim::lin::Kv>()

@@ -1,4 +1,5 @@
-//! Paxos: Multi-Paxos as a replicated key-value store.
+//! Paxos: Multi-Paxos as a replicated key-value store (this module), and
+//! the single-decree Synod algorithm with its roles apart ([`synod`]).
 //!
 //! **Algorithm.** Every server is an acceptor, a learner and a proposer. A
 //! proposer that hears from no leader for an election timeout runs phase 1
@@ -67,6 +68,7 @@ mod acceptor;
 mod checker;
 mod client;
 mod node;
+pub mod synod;
 mod types;
 
 pub use acceptor::Acceptor;
