@@ -34,8 +34,8 @@
 //! **Properties.** Always, after every step: *agreement* (no two values
 //! chosen for one slot, where chosen is computed from the acceptors' own
 //! states: a majority accepted the value in the same ballot), *validity*
-//! (the value chosen in a ballot is one its proposer proposed for that
-//! slot), *promise-kept* (no acceptor promises or accepts below a ballot it
+//! (a value accepted, so any value chosen, in a ballot is one its proposer
+//! proposed for that slot), *promise-kept* (no acceptor promises or accepts below a ballot it
 //! promised), *one-leader-per-ballot*; and the client history linearizable
 //! (the kv model, checked online). Eventually, after the settle phase:
 //! *one-leader* and *requests-complete*. Sometimes: *proposers-competed*,
@@ -46,7 +46,8 @@
 //! - `ignore-promised-values`: a new leader ignores the values reported in
 //!   promises and fills their slots with no-ops (*agreement*).
 //! - `minority-quorum`: quorums of half the servers, so two quorums can be
-//!   disjoint (*agreement*, linearizability).
+//!   disjoint: both sides of a partition answer clients (linearizability,
+//!   and *agreement* when both values reach a true majority).
 //! - `acceptor-amnesia`: acceptor state is never written to disk; a
 //!   restarted acceptor forgets its promises and values (*promise-kept*,
 //!   *agreement*).
@@ -86,7 +87,7 @@ use std::hash::{Hash, Hasher};
 sim::bugs! {
     pub enum Bug {
         IgnorePromisedValues = ("ignore-promised-values", "a new leader ignores the values promises report (agreement)"),
-        MinorityQuorum = ("minority-quorum", "quorums of half the servers can be disjoint (agreement)"),
+        MinorityQuorum = ("minority-quorum", "quorums of half the servers can be disjoint (linearizable, agreement)"),
         AcceptorAmnesia = ("acceptor-amnesia", "acceptor state is never persisted: a restart forgets promises (promise-kept)"),
         PromiseLowerBallot = ("promise-lower-ballot", "an acceptor promises a ballot below its promise (promise-kept)"),
         SkipPhase1Unseen = ("skip-phase1-unseen", "a new leader takes slots it did not see as free (agreement)"),
@@ -100,7 +101,7 @@ sim::bugs! {
 sim::properties! {
     pub enum Prop {
         Agreement = ("agreement", Always, "no two values are chosen (accepted by a majority in one ballot) for one slot"),
-        Validity = ("validity", Always, "a value chosen in a ballot was proposed for that slot in that ballot"),
+        Validity = ("validity", Always, "a value accepted (so any value chosen) in a ballot was proposed for that slot in that ballot"),
         PromiseKept = ("promise-kept", Always, "no acceptor promises or accepts below a ballot it promised"),
         OneLeaderPerBallot = ("one-leader-per-ballot", Always, "at most one proposer leads each ballot"),
         OneLeader = ("one-leader", Eventually, "after the settle phase, exactly one server leads"),
