@@ -6,6 +6,8 @@
 //! [`registry()`] in a `main` of a few lines (see `examples/`).
 
 pub mod gossip;
+pub mod kv;
+pub mod paxos;
 pub mod raft;
 pub mod register;
 pub mod relay;
@@ -19,10 +21,12 @@ use sim::{Diagnostic, Registry, Runner, Scenario};
 pub fn registry() -> Registry {
     Registry::new()
         .with::<gossip::Gossip>()
+        .with::<paxos::MultiPaxos>()
         .with::<raft::Raft>()
         .with::<register::ReplicatedRegister>()
         .with::<relay::Relay>()
         .with::<saga::Saga>()
+        .with::<paxos::synod::Synod>()
         .with::<twopc::TwoPc>()
         .with_model::<sim::lin::Register>()
         .with_model::<sim::lin::CasRegister>()

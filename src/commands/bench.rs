@@ -8,6 +8,7 @@
 //! - the 100-server gossip scenario with every property on;
 //! - 5-server Raft (`leader-isolated.toml`) with every property and the
 //!   online linearizability check on;
+//! - 5-server Multi-Paxos (`paxos/leader-isolated.toml`), the same;
 //! - sweeps of `gossip/partition-heal.toml` and `raft/leader-isolated.toml`
 //!   with 1 and 2 workers: seeds per second, and the speed-up.
 //!
@@ -24,6 +25,8 @@ const GOSSIP_100: &str = include_str!("../../scenarios/gossip/large-cluster.toml
 const GOSSIP_SWEEP: &str = include_str!("../../scenarios/gossip/partition-heal.toml");
 const RAFT_5: &str = include_str!("../../scenarios/raft/leader-isolated.toml");
 const RAFT_5_PATH: &str = "scenarios/raft/leader-isolated.toml";
+const PAXOS_5: &str = include_str!("../../scenarios/paxos/leader-isolated.toml");
+const PAXOS_5_PATH: &str = "scenarios/paxos/leader-isolated.toml";
 
 /// A scenario swept over `seeds` to measure seeds per second.
 struct SweepBench {
@@ -134,6 +137,11 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
         "raft, 5 servers, every property + linearizability (leader-isolated.toml, 5 seeds)",
         repeat,
         || run_scenario(RAFT_5, RAFT_5_PATH, 0..5),
+    )?);
+    figures.push(measure(
+        "multi-paxos, 5 servers, every property + linearizability (paxos/leader-isolated.toml, 5 seeds)",
+        repeat,
+        || run_scenario(PAXOS_5, PAXOS_5_PATH, 0..5),
     )?);
 
     let mut sweeps = Vec::new();

@@ -58,14 +58,13 @@
 
 mod checker;
 mod client;
-mod kv;
 mod log;
 mod node;
 mod types;
 
+pub use crate::kv::KvStore;
 pub use checker::RaftChecker;
 pub use client::RaftClient;
-pub use kv::KvStore;
 pub use log::Log;
 pub use node::RaftNode;
 pub use types::{Command, Key, KvOp, KvOutcome, LogEntry, Msg, Role, Snapshot, Stored, Timer};

@@ -1,43 +1,7 @@
 //! Raft's messages, log entries and timers.
 
+pub use crate::kv::{Command, KvOp, KvOutcome};
 use serde::Serialize;
-use sim::ProcessId;
-
-/// A client's key-value operation.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, Serialize)]
-pub enum KvOp {
-    Get { key: u64 },
-    Put { key: u64, value: i64 },
-    Append { key: u64, value: i64 },
-    Cas { key: u64, expected: i64, new: i64 },
-}
-
-impl KvOp {
-    pub fn is_read(&self) -> bool {
-        matches!(self, KvOp::Get { .. })
-    }
-}
-
-/// What an operation returned.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize)]
-pub enum KvOutcome {
-    /// It took effect; for a get, the key's list (empty: never written).
-    Ok(Vec<i64>),
-    /// A cas whose expected value did not match: no effect.
-    Fail,
-}
-
-/// What a log entry carries.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize)]
-pub enum Command {
-    /// The entry a new leader appends to commit its term.
-    Noop,
-    Client {
-        client: ProcessId,
-        seq: u64,
-        op: KvOp,
-    },
-}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize)]
 pub struct LogEntry {
@@ -52,7 +16,7 @@ pub struct Snapshot {
     pub term: u64,
     /// The log-matching hash of the prefix it replaces.
     pub prefix_hash: u64,
-    pub state: super::kv::KvStore,
+    pub state: crate::kv::KvStore,
 }
 
 #[derive(Clone, Debug, Hash, Serialize)]

@@ -8,10 +8,10 @@
 //! (sending and counting replicas), `follower` (receiving them), `apply`
 //! (the state machine and snapshots), `requests` (clients and reads).
 
-use super::kv::{Applied, KvStore};
 use super::log::{chain, Log};
 use super::types::{Command, Key, KvOp, KvOutcome, LogEntry, Msg, Role, Snapshot, Stored, Timer};
 use super::{Bug, Obs, Raft, ReadMode};
+use crate::kv::{Applied, KvStore};
 use sim::{Ctx, ProcessId, Server, Time};
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! The replicated state machine: a map from keys to lists of integers, and
 //! the client sessions that make retried writes apply once.
 
-use super::types::{KvOp, KvOutcome};
+use super::op::{KvOp, KvOutcome};
 use serde::Serialize;
 use sim::ProcessId;
 use std::collections::BTreeMap;
