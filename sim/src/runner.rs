@@ -85,6 +85,8 @@ pub fn prepare<P: Protocol>(scenario: Scenario) -> Result<Box<dyn Runner>, Diagn
     check_workload(&scenario, &description)?;
     let counts = resolve_roles::<P>(&scenario)?;
     let protocol = P::configure(&scenario, bug)?;
+    let enabled: Vec<bool> =
+        enabled.iter().zip(P::Property::ALL).map(|(on, p)| *on && protocol.checks(*p)).collect();
     let cluster = Cluster::from_layout(&counts, P::Role::ALL.len());
     for &(index, count) in &counts {
         let (role, count) = (P::Role::ALL[index], &count);

@@ -384,6 +384,11 @@ impl Protocol for TwoPc {
         TwoPcChecker::new(self.clone(), setup)
     }
 
+    /// `no-blocking` needs `max_in_doubt`: without it, "not checked".
+    fn checks(&self, property: Prop) -> bool {
+        property != Prop::NoBlocking || self.max_in_doubt.is_some()
+    }
+
     fn parameters(&self) -> Vec<(&'static str, String)> {
         vec![
             ("decision_log", self.decision_log.name().to_string()),

@@ -179,6 +179,14 @@ pub trait Protocol: Sized + Send + Sync + 'static {
 
     fn checker(&self, setup: &Setup) -> Self::Checker;
 
+    /// Whether these parameters check `property` at all. A property that
+    /// needs a parameter to mean anything (two-phase commit's `no-blocking`
+    /// needs a bound on the time in doubt) reads "not checked" without it,
+    /// instead of "held".
+    fn checks(&self, _property: Self::Property) -> bool {
+        true
+    }
+
     /// The resolved parameters, for the configuration a run prints first.
     fn parameters(&self) -> Vec<(&'static str, String)> {
         Vec::new()
