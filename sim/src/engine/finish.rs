@@ -119,7 +119,7 @@ impl<M: Model> LinCheck<M> {
 
 impl<P: Protocol> Simulation<'_, '_, P> {
     pub(super) fn finish(
-        self,
+        mut self,
         scenario: &Scenario,
         seed: u64,
         stop: Result<Flow, panic::Caught>,
@@ -192,6 +192,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             kind: Kind::Always,
             status: if panicked { Status::Violated } else { Status::Held },
         });
+        self.trace_final_verdicts(&properties, violation.as_ref());
         let metrics = if panicked { Vec::new() } else { self.checker.metrics(&world_view!(self)) };
         RunResult {
             scenario: scenario.name.clone(),

@@ -32,23 +32,37 @@ impl<E> Ord for Entry<E> {
 pub(crate) struct Queue<E> {
     heap: BinaryHeap<Entry<E>>,
     seq: u64,
+    /// The sequence number of the event `pop` returned last (traces use
+    /// it to follow a message from its send to its delivery).
+    popped: u64,
 }
 
 impl<E> Queue<E> {
     pub fn new() -> Self {
-        Queue { heap: BinaryHeap::with_capacity(1024), seq: 0 }
+        Queue { heap: BinaryHeap::with_capacity(1024), seq: 0, popped: 0 }
     }
 
+    /// Queues `event` at `at`; returns its sequence number.
     #[inline]
-    pub fn push(&mut self, at: Time, event: E) {
-        let key = ((at.nanos() as u128) << 64) | self.seq as u128;
+    pub fn push(&mut self, at: Time, event: E) -> u64 {
+        let seq = self.seq;
+        let key = ((at.nanos() as u128) << 64) | seq as u128;
         self.seq += 1;
         self.heap.push(Entry { key, event });
+        seq
     }
 
+    /// The earliest event, with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        self.heap.pop().map(|e| (Time((e.key >> 64) as u64), e.event))
+        let e = self.heap.pop()?;
+        self.popped = e.key as u64;
+        Some((Time((e.key >> 64) as u64), e.event))
+    }
+
+    /// The sequence number of the event popped last.
+    pub fn popped(&self) -> u64 {
+        self.popped
     }
 
     pub fn len(&self) -> usize {
