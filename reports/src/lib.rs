@@ -12,4 +12,5 @@ pub mod perfetto;
 pub mod run;
 pub mod shards;
 pub mod sweep;
+pub mod text;
 pub mod trace_view;

@@ -109,7 +109,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
                 "linearizable: {operations} operations checked against the {model} model in {}",
                 reports::numbers::seconds(seconds)
             ),
-            Verdict::NotLinearizable(ce) => print!("{}", reports::lin::explain(history, model, ce)),
+            Verdict::NotLinearizable(ce) => {
+                print!("{}", reports::text::terminal(&reports::lin::explain(history, model, ce)))
+            }
             Verdict::Unknown { reason } => {
                 println!("unknown: {reason} (after {})", reports::numbers::seconds(seconds))
             }

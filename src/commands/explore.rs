@@ -49,9 +49,9 @@ pub fn check_outputs(json: Option<&Path>, junit: Option<&Path>) -> Result<(), Cl
 pub fn write_outputs(doc: &Document, json: Option<&Path>, junit: Option<&Path>) -> Result<(), CliError> {
     let summary = reports::sweep::summary(doc);
     if json.or(junit).is_some_and(files::is_stdout) {
-        eprint!("{summary}");
+        eprint!("{}", reports::text::terminal(&summary));
     } else {
-        print!("{summary}");
+        print!("{}", reports::text::terminal(&summary));
     }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(doc).expect("JSON serializes") + "\n";

@@ -122,7 +122,7 @@ pub fn replay(
         if json {
             reports.push(replay_json(file, &repro, &result, &verdict, wall));
         } else {
-            print!("{}", replay_text(file, &repro, &result, &verdict));
+            print!("{}", reports::text::terminal(&replay_text(file, &repro, &result, &verdict)));
         }
     }
     if json {

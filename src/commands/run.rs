@@ -32,16 +32,14 @@ pub fn run(
     let seed = seed.unwrap_or(scenario.seed);
     let schedule = scenario.fault_schedule(seed);
     if !json {
-        print!(
-            "{}",
-            reports::config::describe(
-                scenario,
-                &runner.parameters(),
-                seed,
-                &scenario.nemesis.for_seed(seed),
-                &schedule
-            )
+        let config = reports::config::describe(
+            scenario,
+            &runner.parameters(),
+            seed,
+            &scenario.nemesis.for_seed(seed),
+            &schedule,
         );
+        print!("{}", reports::text::terminal(&config));
         println!();
     }
     if check_determinism {
@@ -126,7 +124,7 @@ fn report(
             repro: repro_path.as_deref(),
             replay_command: repro.as_deref().map(Repro::replay_command),
         };
-        print!("{}", reports::run::summary(result, &cx));
+        print!("{}", reports::text::terminal(&reports::run::summary(result, &cx)));
     }
     let _ = std::io::stdout().flush();
     Ok(crate::error::exit_code(result.outcome))
