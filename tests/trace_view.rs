@@ -193,3 +193,45 @@ fn terminal_output_never_passes_control_characters() {
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(!stdout(&o).contains('\u{1b}') && !stderr(&o).contains('\u{1b}'), "{}", stdout(&o));
 }
+
+/// The code blocks of the README's section `title`, in order.
+fn readme_blocks(title: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let section = readme.split(&format!("\n## {title}\n")).nth(1).expect("the section");
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|b| b.split_once('\n').map_or("", |(_, rest)| rest).to_string())
+        .collect()
+}
+
+#[test]
+fn the_readme_commands_for_a_failing_run_do_what_it_shows() {
+    let blocks = readme_blocks("Looking at a failing run");
+    let commands: Vec<&str> = blocks[0].lines().filter(|l| l.starts_with("dsim ")).collect();
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    let dir = common::temp_dir("readme-failing-run");
+    std::os::unix::fs::symlink(common::root().join("scenarios"), dir.join("scenarios")).unwrap();
+    let mut outputs = Vec::new();
+    for command in &commands {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dsim"))
+            .args(&args)
+            .current_dir(&*dir)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "`{command}` finds the bug: {}", stderr(&o));
+        outputs.push(stdout(&o));
+    }
+    // The trace view the README shows is what the second command prints.
+    let shown = blocks[1].trim_end();
+    assert!(outputs[1].starts_with(shown), "README:\n{shown}\n\nprinted:\n{}", outputs[1]);
+    for file in ["dsim-out/stale-read.html", "dsim-out/stale-read.perfetto.json"] {
+        assert!(dir.join(file).is_file(), "{file} written");
+    }
+    // The screenshot command names the page the third command wrote.
+    assert!(blocks[2].contains("--screenshot=docs/report.png dsim-out/stale-read.html"));
+    assert!(common::root().join("docs/report.png").is_file());
+}
