@@ -151,6 +151,10 @@ pub struct ExploreArgs {
     /// Also write each finding's trace next to its repro.
     #[arg(long)]
     pub traces: bool,
+    /// Write a summary page of the sweep, linking each finding's own HTML
+    /// report (written next to its repro).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// What a run can be drawn as.

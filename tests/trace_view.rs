@@ -235,3 +235,31 @@ fn the_readme_commands_for_a_failing_run_do_what_it_shows() {
     assert!(blocks[2].contains("--screenshot=docs/report.png dsim-out/stale-read.html"));
     assert!(common::root().join("docs/report.png").is_file());
 }
+
+#[test]
+fn a_sweep_summary_page_links_each_findings_report() {
+    let dir = common::temp_dir("explore-html");
+    let out = dir.join("out dir#1");
+    let page = dir.join("sweep.html");
+    let o = dsim(&[
+        "explore",
+        "scenarios/gossip/bugs/range-off-by-one.toml",
+        "--seeds",
+        "0..4",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>\n<!-- dsim report"));
+    assert!(text.contains("validity (always)"), "the finding");
+    let href =
+        text.split("<a href=\"").nth(1).expect("a link to the finding's report").split('"').next().unwrap();
+    assert_eq!(href, "out%20dir%231/range-off-by-one-seed0.html", "relative, and encoded");
+    let report = std::fs::read_to_string(out.join("range-off-by-one-seed0.html")).unwrap();
+    assert!(report.contains("id=\"dsim-data\"") && report.contains("validity (always) violated"));
+}

@@ -4,7 +4,7 @@ pub(crate) mod check;
 mod explore;
 mod list;
 mod merge;
-mod replay;
+pub(crate) mod replay;
 pub mod run;
 mod shrink;
 pub(crate) mod visual;
