@@ -173,7 +173,7 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     obs: Vec<Observed<P::Observation>>,
     hash: TraceHash,
     checkpoints: Vec<String>,
-    trace: Option<tracing::Tracer<'t>>,
+    trace: Option<Box<tracing::Tracer<'t>>>,
     /// Whose handler runs, for the message of a panic.
     current: Option<ProcessId>,
     max_events: u64,
@@ -252,8 +252,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             obs: Vec::new(),
             hash: TraceHash::default(),
             checkpoints: Vec::new(),
-            trace: trace
-                .map(|sink| tracing::Tracer::new(sink, <P::Property as crate::named::NamedSet>::ALL.len())),
+            trace: trace.map(|sink| {
+                Box::new(tracing::Tracer::new(sink, <P::Property as crate::named::NamedSet>::ALL.len()))
+            }),
             current: None,
             max_events: scenario.limits.max_events,
             max_events_per_instant: scenario.limits.max_events_per_instant,
