@@ -192,6 +192,25 @@ fn the_report_of_a_failing_raft_run_renders_in_chromium() {
         "the read that cannot be placed"
     );
 
+    // A link opens a narrower window and selects the violating step: the
+    // diagram redraws with that window's arrows, and the details show the
+    // step with what its process observed around it.
+    let v = f.result.violation.clone().unwrap();
+    let (lo, hi) = (v.time_ns - 30_000_000, v.time_ns + 1);
+    let url = format!("file://{}#view={lo},{hi}&step={}", file.display(), v.step);
+    let dom = headless(&chromium, &dir.join("profile"), &["--dump-dom", &url]);
+    assert!(dom.contains(&format!("data-window=\"{lo},{hi}\"")), "the window from the link");
+    let delivered =
+        f.trace.iter().filter(|l| l.kind == Kind::Deliver && (lo..=hi).contains(&l.time_ns)).count();
+    assert!(
+        dom.contains(&format!("data-arrows=\"{delivered}\"")),
+        "{delivered} arrows in the narrower window"
+    );
+    let details = &dom[dom.find("id=\"details\"").unwrap()..];
+    let details = &details[..details.find("</div>").unwrap()];
+    assert!(details.contains(&format!("step {}", v.step)), "the selected step: {details}");
+    assert!(details.contains("observed"), "what its process observed around it: {details}");
+
     let artifacts = common::root().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let png = artifacts.join("raft-stale-read-report.png");

@@ -120,7 +120,10 @@
     lanesOf(svg, w, D.lanes);
     const vstep = D.violation ? D.violation.step : -1;
     let arrows = 0, shapes = 0, skipped = 0;
-    const arrowLayer = el("g", { id: "arrows" }, svg);
+    // Arrows from sends before the window start at its left edge.
+    const clip = el("clipPath", { id: "plot" }, el("defs", {}, svg));
+    el("rect", { x: LEFT, y: 0, width: w - LEFT - RIGHT, height: h }, clip);
+    const arrowLayer = el("g", { id: "arrows", "clip-path": "url(#plot)" }, svg);
     const evLayer = el("g", { id: "events" }, svg);
     for (let i = 0; i < R.length; i++) {
       const r = R[i];
@@ -290,7 +293,28 @@
     });
   });
 
+  // A link can open a given window and event: #view=LO,HI&step=N (virtual
+  // ns, and a step whose first drawn record is selected).
+  function fromHash() {
+    const params = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
+      const i = kv.indexOf("=");
+      if (i > 0) params[kv.slice(0, i)] = kv.slice(i + 1);
+    });
+    if (params.view) {
+      const v = params.view.split(",").map(Number);
+      if (v.length === 2 && isFinite(v[0]) && isFinite(v[1]) && v[1] > v[0]) { view.lo = v[0]; view.hi = v[1]; }
+    }
+    return params.step === undefined ? null : Number(params.step);
+  }
+
   legend();
+  const step = fromHash();
   draw();
+  if (step !== null) {
+    for (let i = 0; i < R.length; i++) {
+      if (R[i][0] === step && R[i][3] >= 0) { select(i, null); break; }
+    }
+  }
   body.setAttribute("data-rendered", "ok");
 })();
