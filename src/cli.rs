@@ -39,6 +39,8 @@ pub enum Command {
         /// Write the clients' history as JSON (what `dsim check` reads).
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        #[command(flatten)]
+        drawings: DrawArgs,
     },
     /// Run many seeds of one or more scenarios, in parallel.
     Explore(ExploreArgs),
@@ -74,6 +76,10 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        view: ViewArgs,
+        #[command(flatten)]
+        drawings: DrawArgs,
     },
     /// List protocols, their bugs and properties, workloads, faults and topologies.
     List {
@@ -145,4 +151,50 @@ pub struct ExploreArgs {
     /// Also write each finding's trace next to its repro.
     #[arg(long)]
     pub traces: bool,
+    /// Write a summary page of the sweep, linking each finding's own HTML
+    /// report (written next to its repro).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// What a run can be drawn as.
+#[derive(Args, Clone, Debug, Default)]
+pub struct DrawArgs {
+    /// Write one self-contained HTML report: the space-time diagram, the
+    /// history timeline, the configuration, faults, verdicts and metrics.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write Chrome's trace-event JSON, which the Perfetto UI opens.
+    #[arg(long, value_name = "FILE")]
+    pub perfetto: Option<PathBuf>,
+}
+
+impl DrawArgs {
+    pub fn drawings(&self) -> crate::commands::visual::Drawings {
+        crate::commands::visual::Drawings { html: self.html.clone(), perfetto: self.perfetto.clone() }
+    }
+}
+
+/// Filters of the terminal trace view (each implies `--trace`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct ViewArgs {
+    /// Only records that touch these processes (n1,n3,c0): where they
+    /// happened, or a message's sender or receiver.
+    #[arg(long, value_name = "LIST")]
+    pub node: Option<String>,
+    /// Only records of these kinds (deliver,drop; `fault` for every fault).
+    #[arg(long, value_name = "LIST")]
+    pub kind: Option<String>,
+    /// Only records within this much virtual time of the violation (50ms).
+    #[arg(long, value_name = "DURATION")]
+    pub around: Option<String>,
+    /// Only records whose line contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+}
+
+impl ViewArgs {
+    pub fn any(&self) -> bool {
+        self.node.is_some() || self.kind.is_some() || self.around.is_some() || self.grep.is_some()
+    }
 }

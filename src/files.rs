@@ -8,7 +8,7 @@ use sim::files::{AtomicFile, Format};
 use std::io::Write;
 use std::path::Path;
 
-pub use sim::files::{HISTORY, JUNIT, SWEEP, TRACE};
+pub use sim::files::{HISTORY, HTML, JUNIT, PERFETTO, SWEEP, TRACE};
 
 /// Whether a FILE argument means standard output.
 pub fn is_stdout(path: &Path) -> bool {

@@ -56,7 +56,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
     match commands::dispatch(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", reports::text::terminal(&e.to_string()));
             ExitCode::from(error::EXIT_INPUT)
         }
     }

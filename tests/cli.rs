@@ -117,11 +117,13 @@ fn trace_is_written_as_json_lines() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let text = std::fs::read_to_string(&trace).unwrap();
     let (header, events) = text.split_once('\n').unwrap();
-    assert_eq!(header, r#"{"dsim":"trace","version":1}"#, "a header marks the file as dsim's");
+    assert_eq!(header, r#"{"dsim":"trace","version":2}"#, "a header marks the file as dsim's");
     let lines: Vec<sim::trace::TraceLine> =
         events.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len() as u64, v["events"].as_u64().unwrap());
-    assert!(lines.iter().any(|l| l.event == "deliver" && l.from.is_some() && l.sent_ns.is_some()));
+    assert_eq!(lines.iter().filter(|l| l.begins_step()).count() as u64, v["events"].as_u64().unwrap());
+    assert!(lines
+        .iter()
+        .any(|l| l.kind == sim::trace::Kind::Deliver && l.from.is_some() && l.sent_ns.is_some()));
     // Running again over our own trace is allowed; over a user's file is not.
     let again = dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace", trace.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(0));

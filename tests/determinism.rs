@@ -33,7 +33,11 @@ fn every_scenario_runs_twice_with_identical_trace_hashes() {
         let mut sink = VecSink::default();
         let traced = runner.run(7, RunOptions { trace: Some(&mut sink), faults: None });
         assert_eq!(untraced.trace_hash, traced.trace_hash, "{path}: tracing changes nothing");
-        assert_eq!(sink.0.len() as u64, traced.events, "{path}: one trace line per event");
+        let steps = sink.0.iter().filter(|l| l.begins_step()).count() as u64;
+        assert_eq!(steps, traced.events, "{path}: one record begins each step");
+        let numbered: std::collections::BTreeSet<u64> =
+            sink.0.iter().filter(|l| l.kind != sim::trace::Kind::Held).map(|l| l.step).collect();
+        assert_eq!(numbered.len() as u64, traced.events, "{path}: every step has its records");
     }
 }
 

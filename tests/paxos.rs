@@ -57,13 +57,9 @@ fn observed(source: &str, seed: u64, what: &str) -> Vec<(u64, u32)> {
     let mut sink = VecSink::default();
     runner(source).run(seed, RunOptions { trace: Some(&mut sink), faults: None });
     let mut out = Vec::new();
-    for line in &sink.0 {
-        for note in &line.notes {
-            if let Some((who, rest)) = note.split_once(" observed ") {
-                if rest.starts_with(what) {
-                    out.push((line.time_ns, who[1..].parse().unwrap()));
-                }
-            }
+    for line in sink.0.iter().filter(|l| l.kind == sim::trace::Kind::Observe) {
+        if line.detail.starts_with(what) {
+            out.push((line.time_ns, line.process.expect("an observation has its process").index()));
         }
     }
     out

@@ -97,15 +97,18 @@ fn replay_can_print_and_write_the_trace() {
     let (path, repro) = failing_run(&dir);
     let o = dsim(&["replay", path.to_str().unwrap(), "--trace"]);
     let text = stdout(&o);
-    assert!(text.starts_with("#1 "), "{}", &text[..200.min(text.len())]);
-    assert!(text.contains("fault") && text.contains("crash n"), "faults appear in the trace");
+    assert!(text.starts_with("step "), "a header names the columns: {}", &text[..200.min(text.len())]);
+    assert!(text.lines().nth(1).is_some_and(|l| l.starts_with("#1 ")), "{}", &text[..200.min(text.len())]);
+    assert!(text.contains(" crash ") && text.contains("crash n"), "faults appear in the trace");
     let trace = dir.join("trace.jsonl");
     let o = dsim(&["replay", path.to_str().unwrap(), "--trace", trace.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    let lines = std::fs::read_to_string(&trace).unwrap().lines().count() as u64;
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let records: Vec<sim::trace::TraceLine> =
+        text.lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(
-        lines,
-        1 + repro.violation.unwrap().step,
-        "a header, then one line per event up to the violation"
+        records.iter().filter(|r| r.begins_step()).count() as u64,
+        repro.violation.unwrap().step,
+        "a header, then every record of every step up to the violation"
     );
 }

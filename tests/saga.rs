@@ -133,7 +133,9 @@ fn a_breaker_opened_rightly_after_the_heal_is_no_liveness_failure() {
         .run(1975, RunOptions { trace: Some(&mut sink), faults: None });
     assert_eq!(r.outcome, Outcome::Ok, "{:?}", r.violation);
     let opened_after_heal = sink.0.iter().any(|line| {
-        line.time_ns > 14_000_000_000 && line.notes.iter().any(|n| n.contains("observed BreakerOpened"))
+        line.time_ns > 14_000_000_000
+            && line.kind == sim::trace::Kind::Observe
+            && line.detail.starts_with("BreakerOpened")
     });
     assert!(opened_after_heal, "the breaker opened after the heal");
 }

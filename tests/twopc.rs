@@ -66,7 +66,8 @@ mod commit {
             for p in ["money-conserved", "audits-serializable", "atomicity"] {
                 assert_eq!(status(&r, p), Status::Held, "seed {seed}: {p}");
             }
-            assert_eq!(status(&r, "no-blocking"), Status::Held, "seed {seed}");
+            // Without `max_in_doubt`, blocking is measured, not judged.
+            assert_eq!(status(&r, "no-blocking"), Status::NotChecked, "seed {seed}");
         }
     }
 

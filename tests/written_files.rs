@@ -118,7 +118,7 @@ fn dsim_rewrites_its_own_files_and_reads_them_back() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
     let first_line = |f: &str| std::fs::read_to_string(f).unwrap().lines().next().unwrap().to_string();
-    assert_eq!(first_line(&trace), r#"{"dsim":"trace","version":1}"#);
+    assert_eq!(first_line(&trace), r#"{"dsim":"trace","version":2}"#);
     assert!(first_line(&history).starts_with(r#"{"dsim":"history","#), "{}", first_line(&history));
     assert!(std::fs::read_to_string(&json).unwrap().starts_with("{\n  \"dsim\": \"sweep\""));
     assert!(std::fs::read_to_string(&junit).unwrap().lines().nth(1).unwrap().starts_with("<!-- dsim junit"));
@@ -163,7 +163,7 @@ fn a_dash_means_standard_output() {
     let tiny = common::root().join(TINY).display().to_string();
     let o = dsim_in(&dir, &["run", &tiny, "--trace", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("{\"dsim\":\"trace\",\"version\":1}\n{\"step\":1,"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("{\"dsim\":\"trace\",\"version\":2}\n{\"step\":1,"), "{}", stdout(&o));
     let o = dsim_in(&dir, &["run", &tiny, "--history", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("{\"dsim\":\"history\""), "{}", stdout(&o));

@@ -3,10 +3,14 @@
 
 pub mod config;
 pub mod determinism;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod lin;
 pub mod numbers;
+pub mod perfetto;
 pub mod run;
 pub mod shards;
 pub mod sweep;
+pub mod text;
+pub mod trace_view;

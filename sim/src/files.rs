@@ -32,7 +32,7 @@ pub struct Format {
 /// `--trace FILE`: JSON lines after a header line.
 pub const TRACE: Format = Format { name: "dsim trace", marker: "{\"dsim\":\"trace\"," };
 /// The first line of every trace file.
-pub const TRACE_HEADER: &str = "{\"dsim\":\"trace\",\"version\":1}\n";
+pub const TRACE_HEADER: &str = "{\"dsim\":\"trace\",\"version\":2}\n";
 /// `run --history FILE`: `{"dsim":"history","version":1,"events":[...]}`.
 pub const HISTORY: Format = Format { name: "dsim history", marker: "{\"dsim\":\"history\"," };
 /// `explore --json FILE`, `merge --json FILE`: pretty JSON whose first field is `"dsim": "sweep"`.
@@ -42,6 +42,11 @@ pub const JUNIT: Format = Format {
     name: "dsim JUnit report",
     marker: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- dsim junit",
 };
+
+/// `--html FILE`: a self-contained page whose second line names dsim.
+pub const HTML: Format = Format { name: "dsim HTML report", marker: "<!DOCTYPE html>\n<!-- dsim report" };
+/// `--perfetto FILE`: Chrome's trace-event JSON, marked by its first key.
+pub const PERFETTO: Format = Format { name: "dsim Perfetto trace", marker: "{\"dsim\":\"perfetto\"," };
 
 /// The largest scenario or repro file dsim reads: far above any real one,
 /// and small enough that a wrong path (a disk image, `/dev/zero`) fails at

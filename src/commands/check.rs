@@ -33,6 +33,11 @@ pub struct CheckArgs {
     pub max_configurations: usize,
     #[arg(long)]
     pub json: bool,
+    /// Write one self-contained HTML page: the history as a timeline and,
+    /// when it is not linearizable, the longest linearizable order, the
+    /// operation that could not be placed and its candidates.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
@@ -46,6 +51,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         ))
     })?;
     let timeout = parse_duration(&args.timeout).map_err(|e| CliError::Usage(format!("--timeout: {e}")))?;
+    if let Some(p) = &args.html {
+        crate::files::check_writable(p, crate::files::HTML)?;
+    }
     let bytes = sim::files::read_regular(&args.history, "history", sim::files::MAX_HISTORY_BYTES)?;
     let text = decode(&bytes).map_err(|e| {
         // Up to the bad byte the text is valid, so its line and column are.
@@ -67,6 +75,14 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         }
     })?;
     let seconds = watch.seconds();
+    if let Some(p) = &args.html {
+        let title = format!("dsim check {shown}");
+        crate::files::write_output(
+            p,
+            crate::files::HTML,
+            &reports::html::history_page(&title, model, history, &verdict),
+        )?;
+    }
     let operations = history.events.iter().filter(|e| e.kind == sim::history::EventKind::Invoke).count();
     if args.json {
         let mut v = json!({
@@ -93,7 +109,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
                 "linearizable: {operations} operations checked against the {model} model in {}",
                 reports::numbers::seconds(seconds)
             ),
-            Verdict::NotLinearizable(ce) => print!("{}", reports::lin::explain(history, model, ce)),
+            Verdict::NotLinearizable(ce) => {
+                print!("{}", reports::text::terminal(&reports::lin::explain(history, model, ce)))
+            }
             Verdict::Unknown { reason } => {
                 println!("unknown: {reason} (after {})", reports::numbers::seconds(seconds))
             }

@@ -49,9 +49,9 @@ pub fn check_outputs(json: Option<&Path>, junit: Option<&Path>) -> Result<(), Cl
 pub fn write_outputs(doc: &Document, json: Option<&Path>, junit: Option<&Path>) -> Result<(), CliError> {
     let summary = reports::sweep::summary(doc);
     if json.or(junit).is_some_and(files::is_stdout) {
-        eprint!("{summary}");
+        eprint!("{}", reports::text::terminal(&summary));
     } else {
-        print!("{summary}");
+        print!("{}", reports::text::terminal(&summary));
     }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(doc).expect("JSON serializes") + "\n";
@@ -85,6 +85,9 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     check_outputs(args.json.as_deref(), args.junit.as_deref())?;
+    if let Some(p) = &args.html {
+        files::check_writable(p, files::HTML)?;
+    }
     // Load everything first: a typo in the last file fails before any work.
     let mut runners = Vec::new();
     for path in &args.scenarios {
@@ -126,7 +129,69 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
     }
     let doc = Document::new(sweeps, Some(jobs), Some(total_watch.seconds()));
     write_outputs(&doc, args.json.as_deref(), args.junit.as_deref())?;
+    if let Some(page) = &args.html {
+        write_sweep_page(page, &doc)?;
+    }
     Ok(exit_code(&doc.sweeps))
+}
+
+/// The sweep's summary page, and each finding's own report next to its
+/// repro (the shrunk one when there is one), linked relatively.
+fn write_sweep_page(page: &Path, doc: &Document) -> Result<(), CliError> {
+    let base = match page.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut links = Vec::new();
+    for sweep in &doc.sweeps {
+        let mut row = Vec::new();
+        for finding in &sweep.findings {
+            let Some(repro_path) = finding.shrunk.as_ref().or(finding.repro.as_ref()) else {
+                row.push(None);
+                continue;
+            };
+            let repro_path = Path::new(repro_path);
+            let report = repro_path.with_extension("html");
+            let repro = super::replay::read_repro(repro_path)?;
+            let mut kept = sim::trace::VecSink::default();
+            let result = super::replay::rerun(&repro, Some(&mut kept))?;
+            let runner = crate::registry().prepare(repro.scenario_in(&repro_path.display().to_string())?)?;
+            let drawings = super::visual::Drawings { html: Some(report.clone()), perfetto: None };
+            let title = format!("dsim replay {} (seed {})", repro_path.display(), repro.seed);
+            drawings.write_run(runner.as_ref(), &title, &result, &kept.0)?;
+            row.push(relative(&base, &report));
+        }
+        links.push(row);
+    }
+    let title = format!("dsim explore: {} scenario(s)", doc.sweeps.len());
+    files::write_output(page, files::HTML, &reports::html::sweep_page(&title, doc, &links))
+}
+
+/// `target` as a link from a page in `base` (both as given, or made
+/// absolute when one of them is).
+fn relative(base: &Path, target: &Path) -> Option<String> {
+    let abs = |p: &Path| std::path::absolute(p).ok();
+    let (base, target) = (abs(base)?, abs(target)?);
+    let b: Vec<_> = base.components().collect();
+    let t: Vec<_> = target.components().collect();
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), b.len() - common).collect();
+    parts.extend(t[common..].iter().map(|c| percent_encoded(&c.as_os_str().to_string_lossy())));
+    Some(parts.join("/"))
+}
+
+/// A path segment as a URL holds it: anything but letters, digits and
+/// `-._~` percent-encoded, so that `#`, `?` or a space in a name still link.
+fn percent_encoded(segment: &str) -> String {
+    let mut s = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
 }
 
 /// The runner of a sweep's scenario, as the sweep ran it.

@@ -1,9 +1,11 @@
 //! `dsim replay`: rerun repro files and compare.
 
+use super::visual::Drawings;
+use crate::cli::ViewArgs;
 use crate::error::{CliError, EXIT_INPUT, EXIT_OK};
 use crate::stopwatch::Stopwatch;
 use sim::repro::{Replay, Repro};
-use sim::trace::{HumanLines, JsonLines, TraceSink};
+use sim::trace::{Fanout, JsonLines, TraceSink, VecSink};
 use sim::RunResult;
 use std::path::{Path, PathBuf};
 
@@ -48,38 +50,79 @@ fn repro_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
-pub fn replay(path: &Path, trace: Option<&Path>, json: bool) -> Result<u8, CliError> {
+pub fn replay(
+    path: &Path,
+    trace: Option<&Path>,
+    json: bool,
+    view: &ViewArgs,
+    drawings: &Drawings,
+) -> Result<u8, CliError> {
     let files = repro_files(path)?;
-    if trace.is_some() && files.len() > 1 {
-        return Err(CliError::Usage("--trace replays one repro, not a folder".into()));
+    let terminal = trace == Some(Path::new("-")) || (trace.is_none() && view.any());
+    if view.any() && !terminal {
+        return Err(CliError::Usage(
+            "--node, --kind, --around and --grep filter the trace printed in the terminal; \
+             --trace FILE writes every record"
+                .into(),
+        ));
     }
+    if (trace.is_some() || terminal || drawings.wanted()) && files.len() > 1 {
+        return Err(CliError::Usage(
+            "--trace, its filters, --html and --perfetto replay one repro, not a folder".into(),
+        ));
+    }
+    if terminal && json {
+        return Err(CliError::Usage("--json and the terminal trace both want standard output".into()));
+    }
+    drawings.check()?;
     let mut worst = EXIT_OK;
     let mut reports = Vec::new();
     for file in &files {
         let repro = read_repro(file)?;
-        let watch = Stopwatch::start();
-        let result = match trace {
-            Some(p) if p == Path::new("-") => {
-                let mut sink = HumanLines::new(std::io::stdout().lock());
-                rerun(&repro, Some(&mut sink))?
-            }
-            Some(p) => {
-                let mut sink = JsonLines::new(crate::files::create_trace(p)?);
-                let r = rerun(&repro, Some(&mut sink))?;
-                sink.finish()
-                    .map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?
-                    .commit()?;
-                r
-            }
-            None => rerun(&repro, None)?,
+        let mut view_sink = match terminal {
+            true => Some(terminal_view(file, &repro, view)?),
+            false => None,
         };
+        let mut json_sink = match trace {
+            Some(p) if p != Path::new("-") => Some(JsonLines::new(crate::files::create_trace(p)?)),
+            _ => None,
+        };
+        let mut kept = drawings.wanted().then(VecSink::default);
+        let mut fanout = Fanout::default();
+        if let Some(s) = view_sink.as_mut() {
+            fanout.0.push(s);
+        }
+        if let Some(s) = json_sink.as_mut() {
+            fanout.0.push(s);
+        }
+        if let Some(s) = kept.as_mut() {
+            fanout.0.push(s);
+        }
+        let watch = Stopwatch::start();
+        let result =
+            if fanout.0.is_empty() { rerun(&repro, None)? } else { rerun(&repro, Some(&mut fanout))? };
         let wall = watch.seconds();
+        drop(fanout);
+        if let Some(sink) = json_sink {
+            sink.finish().map_err(|e| CliError::Usage(format!("cannot write the trace: {e}")))?.commit()?;
+        }
+        if let Some(v) = view_sink {
+            let what = if repro.violation.is_some() { "before the violation" } else { "at the end" };
+            let _stdout =
+                v.finish(what).map_err(|e| CliError::Usage(format!("cannot print the trace: {e}")))?;
+        }
+        if let Some(kept) = &kept {
+            let shown = file.display().to_string();
+            let runner = crate::registry().prepare(repro.scenario_in(&shown)?)?;
+            let title = format!("dsim replay {} (seed {})", shown, repro.seed);
+            drawings.write_run(runner.as_ref(), &title, &result, &kept.0)?;
+        }
         let verdict = repro.compare(&result);
         worst = crate::error::worst(worst, crate::error::exit_code(result.outcome));
         if json {
             reports.push(replay_json(file, &repro, &result, &verdict, wall));
         } else {
-            print!("{}", replay_text(file, &repro, &result, &verdict));
+            print!("{}", reports::text::terminal(&replay_text(file, &repro, &result, &verdict)));
         }
     }
     if json {
@@ -151,4 +194,27 @@ fn replay_json(
         "expected": { "violation": repro.violation, "trace_hash": repro.trace_hash, "events": repro.events },
         "run": reports::json::run(result, Some(wall), None),
     })
+}
+
+/// The terminal view of a replay, with the command line's filters; the
+/// violation (or the end of the run) is what `--around` centres on.
+fn terminal_view(
+    file: &Path,
+    repro: &Repro,
+    view: &ViewArgs,
+) -> Result<reports::trace_view::View<std::io::StdoutLock<'static>>, CliError> {
+    let centre = match &repro.violation {
+        Some(v) => v.time_ns,
+        None => repro.scenario_in(&file.display().to_string())?.end().nanos(),
+    };
+    let filter = reports::trace_view::Filter::parse(
+        view.node.as_deref(),
+        view.kind.as_deref(),
+        view.around.as_deref(),
+        view.grep.as_deref(),
+        centre,
+    )
+    .map_err(CliError::Usage)?;
+    let until = repro.violation.as_ref().map_or(u64::MAX, |v| v.step);
+    Ok(reports::trace_view::View::new(std::io::stdout().lock(), filter, until))
 }

@@ -1,15 +1,17 @@
 //! `dsim run`: one scenario, one seed.
 
+use super::visual::{title, Drawings};
 use crate::error::{CliError, EXIT_NONDETERMINISTIC};
 use crate::files;
 use crate::stopwatch::Stopwatch;
 use sim::determinism::Divergence;
 use sim::repro::Repro;
-use sim::trace::{JsonLines, TraceSink};
+use sim::trace::{Fanout, JsonLines, TraceSink, VecSink};
 use sim::{Outcome, RunOptions, RunResult, Runner, Scenario};
 use std::io::{BufReader, Write};
 use std::path::Path;
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     path: &str,
     seed: Option<u64>,
@@ -18,34 +20,38 @@ pub fn run(
     json: bool,
     check_determinism: bool,
     history: Option<&Path>,
+    drawings: &Drawings,
 ) -> Result<u8, CliError> {
     let runner = crate::registry().load(path)?;
     if let Some(path) = history {
         files::check_writable(path, files::HISTORY)?;
     }
+    drawings.check()?;
     let scenario = runner.scenario();
     let seed = seed.unwrap_or(scenario.seed);
     if !json {
-        print!(
-            "{}",
-            reports::config::describe(
-                scenario,
-                &runner.parameters(),
-                seed,
-                &scenario.nemesis.for_seed(seed),
-                scenario.fault_stream(seed),
-            )
+        let config = reports::config::describe(
+            scenario,
+            &runner.parameters(),
+            seed,
+            &scenario.nemesis.for_seed(seed),
+            scenario.fault_stream(seed),
         );
+        print!("{}", reports::text::terminal(&config));
         println!();
     }
     if check_determinism {
         return run_twice(runner.as_ref(), seed, out, json);
     }
+    let mut kept = drawings.wanted().then(VecSink::default);
     let watch = Stopwatch::start();
-    let result = run_traced(runner.as_ref(), seed, trace)?;
+    let result = run_traced(runner.as_ref(), seed, trace, kept.as_mut())?;
     let wall = watch.seconds();
     if let Some(path) = history {
         files::write_output(path, files::HISTORY, &history_json(&result.history))?;
+    }
+    if let Some(kept) = &kept {
+        drawings.write_run(runner.as_ref(), &title(Path::new(path), seed), &result, &kept.0)?;
     }
     report(scenario, &result, wall, out, json)
 }
@@ -58,11 +64,25 @@ pub fn history_json(history: &sim::History) -> String {
     format!("{}\"version\":1,\"events\":[\n{}\n]}}\n", files::HISTORY.marker, lines.join(",\n"))
 }
 
-/// One run, its trace written to `trace` if given.
-fn run_traced(runner: &dyn Runner, seed: u64, trace: Option<&Path>) -> Result<RunResult, CliError> {
+/// One run, its trace written to `trace` if given and kept in `kept`.
+fn run_traced(
+    runner: &dyn Runner,
+    seed: u64,
+    trace: Option<&Path>,
+    kept: Option<&mut VecSink>,
+) -> Result<RunResult, CliError> {
     let mut sink = trace.map(files::create_trace).transpose()?.map(JsonLines::new);
-    let result =
-        runner.run(seed, RunOptions { trace: sink.as_mut().map(|s| s as &mut dyn TraceSink), faults: None });
+    let mut fanout = Fanout::default();
+    if let Some(s) = sink.as_mut() {
+        fanout.0.push(s);
+    }
+    if let Some(k) = kept {
+        fanout.0.push(k);
+    }
+    let traced = !fanout.0.is_empty();
+    let result = runner
+        .run(seed, RunOptions { trace: traced.then_some(&mut fanout as &mut dyn TraceSink), faults: None });
+    drop(fanout);
     if let (Some(sink), Some(p)) = (sink, trace) {
         sink.finish()
             .map_err(|e| CliError::Usage(format!("cannot write the trace to {}: {e}", p.display())))?
@@ -99,7 +119,7 @@ fn report(
             repro: repro_path.as_deref(),
             replay_command: repro.as_deref().map(Repro::replay_command),
         };
-        print!("{}", reports::run::summary(result, &cx));
+        print!("{}", reports::text::terminal(&reports::run::summary(result, &cx)));
     }
     let _ = std::io::stdout().flush();
     Ok(crate::error::exit_code(result.outcome))
@@ -117,9 +137,9 @@ pub fn compare_two_runs(
     let stem = format!("{}-seed{seed}", sim::repro::file_stem(&runner.scenario().path));
     let traces = [1, 2].map(|i| out.join(format!("{stem}.run{i}.trace.jsonl")));
     let watch = Stopwatch::start();
-    let first = run_traced(runner, seed, Some(&traces[0]))?;
+    let first = run_traced(runner, seed, Some(&traces[0]), None)?;
     let wall = watch.seconds();
-    let second = run_traced(runner, seed, Some(&traces[1]))?;
+    let second = run_traced(runner, seed, Some(&traces[1]), None)?;
     let open = |p: &Path| {
         std::fs::File::open(p)
             .map(BufReader::new)

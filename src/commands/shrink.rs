@@ -49,7 +49,7 @@ pub fn shrink_command(path: &Path, out: &Path, json: bool) -> Result<u8, CliErro
         return Ok(EXIT_VIOLATION);
     }
     println!("shrunk {} in {} runs; it still violates {}:", path.display(), shrunk.runs, violation.property);
-    println!("  {}\n", violation.message);
+    println!("  {}\n", reports::text::terminal(&violation.message));
     println!("  {:<22} {:>12} {:>12}", "", "before", "after");
     let rows: [(&str, String, String); 7] = [
         ("faults (disruptive)", b.faults.to_string(), a.faults.to_string()),

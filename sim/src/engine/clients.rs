@@ -1,7 +1,7 @@
 //! The workload: clients invoke operations, complete them or time out, and
 //! the history records it all.
 
-use super::{json, stable_hash, tag, Event, Flow, Simulation};
+use super::{json, stable_hash, tag, Event, Flow, Simulation, TraceKind};
 use crate::history::Completion;
 use crate::process::ProcessId;
 use crate::protocol::{Checker, Client, Protocol};
@@ -27,7 +27,11 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         self.client_ops[client as usize].pending = Some(invoke);
         self.queue.push(deadline, Event::Deadline { client, invoke });
         self.hash.add([self.now.nanos(), tag::INVOKE, client as u64, stable_hash(&op)]);
-        self.begin_line("invoke", Some(id), None, None, || (op.to_string(), json(&op)));
+        self.trace(TraceKind::Invoke, |l| {
+            l.process = Some(id);
+            l.detail = op.to_string();
+            l.data = json(&op);
+        });
         self.checker.on_invoke(&self.history.events[invoke as usize], &mut self.verdicts);
         self.on_client(id, |c, ctx| c.on_invoke(ctx, &op));
         Flow::Step
@@ -37,8 +41,14 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         let done = self.history.complete(invoke, outcome, self.now);
         let event = &self.history.events[done as usize];
         self.hash.add([self.now.nanos(), tag::COMPLETE, client as u64, stable_hash(event)]);
-        if let Some(line) = &mut self.line {
-            line.notes.push(format!("c{client} completed: {:?} {}", event.kind, event.op));
+        if self.trace.is_some() {
+            let (detail, data) =
+                (format!("{} {}", format!("{:?}", event.kind).to_lowercase(), event.op), json(event));
+            self.trace(TraceKind::Complete, |l| {
+                l.process = Some(ProcessId::client(client));
+                l.detail = detail;
+                l.data = data;
+            });
         }
         let (inv, done_event) = (&self.history.events[invoke as usize], &self.history.events[done as usize]);
         if let Some(l) = &mut self.lin {
@@ -68,8 +78,9 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         ops.pending = None;
         self.hash.add([self.now.nanos(), tag::TIMEOUT, client as u64, invoke as u64]);
         let id = ProcessId::client(client);
-        self.begin_line("timeout", Some(id), None, None, || {
-            ("the operation timed out: outcome unknown".into(), serde_json::Value::Null)
+        self.trace(TraceKind::Timeout, |l| {
+            l.process = Some(id);
+            l.detail = "the operation timed out: outcome unknown".into();
         });
         self.finish_op(client, invoke, Completion::Info);
         // A completion the client reports now is for an operation that is

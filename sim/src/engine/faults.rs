@@ -1,7 +1,7 @@
 //! Faults as they strike: crashes, restarts, pauses and clock changes of
 //! any process (servers and clients alike), partitions and degraded links.
 
-use super::{json, stable_hash, tag, world_view, Event, Simulation, World};
+use super::{json, stable_hash, tag, world_view, Event, Simulation, TraceKind, World};
 use crate::fault::{FaultAction, TimedFault};
 use crate::history::Completion;
 use crate::process::ProcessId;
@@ -34,7 +34,19 @@ impl<P: Protocol> Simulation<'_, '_, P> {
     pub(super) fn apply_fault(&mut self, index: usize) {
         let action = self.faults[index].action.clone();
         self.hash.add([self.now.nanos(), tag::FAULT, index as u64, stable_hash(&action)]);
-        self.begin_line("fault", None, None, None, || (action.to_string(), json(&action)));
+        self.trace(TraceKind::of_fault(&action), |l| {
+            l.process = match &action {
+                FaultAction::Crash { node }
+                | FaultAction::Restart { node }
+                | FaultAction::Pause { node }
+                | FaultAction::Resume { node }
+                | FaultAction::Clock { node, .. } => Some(*node),
+                _ => None,
+            };
+            l.fault = Some(index as u32);
+            l.detail = action.to_string();
+            l.data = json(&action);
+        });
         match &action {
             FaultAction::Crash { node } => self.crash(*node),
             FaultAction::Restart { node } => self.restart(*node),
@@ -56,7 +68,14 @@ impl<P: Protocol> Simulation<'_, '_, P> {
                     .map(ProcessId::server)
                     .chain((0..self.clients.len() as u32).map(ProcessId::client));
                 for p in everyone.collect::<Vec<_>>() {
+                    let (paused, down) = (self.is_paused(p), !self.is_up(p));
+                    if paused {
+                        self.trace(TraceKind::Resume, |l| l.process = Some(p));
+                    }
                     self.resume(p);
+                    if down {
+                        self.trace(TraceKind::Restart, |l| l.process = Some(p));
+                    }
                     self.restart(p);
                 }
             }
@@ -82,14 +101,16 @@ impl<P: Protocol> Simulation<'_, '_, P> {
                 proc.disk.crash(self.crash_mode, &mut self.crash_rng);
                 proc.timers.clear();
                 proc.paused_since = None;
-                self.deferred[p.index() as usize].clear();
+                let lost = std::mem::take(&mut self.deferred[p.index() as usize]);
+                self.trace_lost_with_crash(p, &lost);
             }
         } else {
             let proc = &mut self.clients[p.index() as usize];
             if proc.state.take().is_some() {
                 proc.timers.clear();
                 proc.paused_since = None;
-                self.deferred[p.dense(self.servers.len() as u32)].clear();
+                let lost = std::mem::take(&mut self.deferred[p.dense(self.servers.len() as u32)]);
+                self.trace_lost_with_crash(p, &lost);
                 // The operation in progress ends with the process: its
                 // outcome is unknown, as Jepsen records a crashed client.
                 if let Some(invoke) = self.client_ops[p.index() as usize].pending.take() {
@@ -97,6 +118,15 @@ impl<P: Protocol> Simulation<'_, '_, P> {
                 }
             }
         }
+    }
+
+    fn is_paused(&self, p: ProcessId) -> bool {
+        self.exists(p)
+            && if p.is_server() {
+                self.servers[p.index() as usize].is_paused()
+            } else {
+                self.clients[p.index() as usize].is_paused()
+            }
     }
 
     fn restart(&mut self, p: ProcessId) {
@@ -134,8 +164,9 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         };
         let deferred = std::mem::take(&mut self.deferred[p.dense(self.servers.len() as u32)]);
         if paused.is_some() {
-            for event in deferred {
-                self.queue.push(self.now, event);
+            for (old, event) in deferred {
+                let new = self.queue.push(self.now, event);
+                self.message_requeued(old, new);
             }
         }
     }

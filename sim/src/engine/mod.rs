@@ -11,6 +11,7 @@ mod clients;
 mod faults;
 mod finish;
 mod queue;
+mod tracing;
 
 use crate::hash::{hex, stable_hash, TraceHash};
 use crate::protocol::{Cluster, Ctx, Effect, Observed, ProcessState, World};
@@ -27,7 +28,7 @@ use crate::result::RunResult;
 use crate::rng::{Rng, Stream};
 use crate::scenario::Scenario;
 use crate::time::{Span, Time};
-use crate::trace::{TraceLine, TraceSink};
+use crate::trace::{Kind as TraceKind, TraceSink};
 use crate::workload::Generator;
 use queue::Queue;
 
@@ -84,6 +85,12 @@ pub const ONLINE_FRONTIER_LIMIT: usize = 512;
 
 /// The property a non-linearizable history violates.
 pub const LINEARIZABLE: &str = "linearizable";
+
+pub(crate) const LINEARIZABLE_SPEC: crate::property::PropertySpec = crate::property::PropertySpec {
+    name: LINEARIZABLE,
+    kind: crate::property::Kind::Always,
+    description: "the clients' history is linearizable",
+};
 
 /// Steps between two running-hash checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 1024;
@@ -151,8 +158,8 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     servers: Vec<ProcessState<P, P::Server>>,
     clients: Vec<ProcessState<P, P::Client>>,
     /// Events that arrived for each server (then client) while it was
-    /// paused, in arrival order.
-    deferred: Vec<Vec<Event<P>>>,
+    /// paused, in arrival order, with their queue sequence numbers.
+    deferred: Vec<Vec<(u64, Event<P>)>>,
     client_ops: Vec<ClientOps>,
     /// What the handler running now asked for.
     outbox: Vec<Effect<P>>,
@@ -172,9 +179,7 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     obs: Vec<Observed<P::Observation>>,
     hash: TraceHash,
     checkpoints: Vec<String>,
-    trace: Option<&'t mut dyn TraceSink>,
-    /// The trace line of the step in progress, when tracing.
-    line: Option<TraceLine>,
+    trace: Option<Box<tracing::Tracer<'t>>>,
     /// Whose handler runs, for the message of a panic.
     current: Option<ProcessId>,
     max_events: u64,
@@ -259,8 +264,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             obs: Vec::new(),
             hash: TraceHash::default(),
             checkpoints: Vec::new(),
-            trace,
-            line: None,
+            trace: trace.map(|sink| {
+                Box::new(tracing::Tracer::new(sink, <P::Property as crate::named::NamedSet>::ALL.len()))
+            }),
             current: None,
             max_events: scenario.limits.max_events,
             max_events_per_instant: scenario.limits.max_events_per_instant,
@@ -295,7 +301,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                     self.clients[p.index() as usize].is_paused()
                 };
                 if proc_paused {
-                    self.defer(p, event);
+                    let seq = self.queue.popped();
+                    self.trace_held(p, &event, seq);
+                    self.defer(p, seq, event);
                     continue;
                 }
             }
@@ -310,7 +318,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             match flow {
                 Flow::Skip => continue,
                 Flow::Limit(why) => {
-                    self.emit_line();
+                    self.obs.clear();
                     return Flow::Limit(why);
                 }
                 Flow::Step | Flow::End => {}
@@ -320,7 +328,10 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 self.checkpoints.push(hex(self.hash.value()));
             }
             self.checker.after_step(&world_view!(self), &self.obs, &mut self.verdicts);
-            self.emit_line();
+            self.obs.clear();
+            if self.trace.is_some() {
+                self.trace_verdicts();
+            }
             let lin_failed = self.lin.as_ref().is_some_and(|l| l.failed());
             if self.verdicts.has_violation() || lin_failed || matches!(flow, Flow::End) {
                 return flow;
@@ -344,52 +355,16 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         Flow::End
     }
 
-    fn defer(&mut self, p: ProcessId, event: Event<P>) {
+    fn defer(&mut self, p: ProcessId, seq: u64, event: Event<P>) {
         let i = p.dense(self.servers.len() as u32);
-        self.deferred[i].push(event);
-    }
-
-    /// Starts a trace line for this step (only when tracing).
-    fn begin_line(
-        &mut self,
-        event: &str,
-        process: Option<ProcessId>,
-        from: Option<ProcessId>,
-        sent: Option<Time>,
-        detail: impl FnOnce() -> (String, serde_json::Value),
-    ) {
-        if self.trace.is_some() {
-            let (detail, data) = detail();
-            self.line = Some(TraceLine {
-                step: self.step + 1,
-                time_ns: self.now.nanos(),
-                event: event.to_string(),
-                process,
-                from,
-                sent_ns: sent.map(|t| t.nanos()),
-                detail,
-                data,
-                notes: Vec::new(),
-            });
-        }
-    }
-
-    /// Writes the step's trace line with what was observed during it.
-    fn emit_line(&mut self) {
-        if let Some(mut line) = self.line.take() {
-            line.notes.extend(self.obs.iter().map(|o| format!("{} observed {:?}", o.from, o.obs)));
-            if let Some(trace) = self.trace.as_deref_mut() {
-                trace.record(line);
-            }
-        }
-        self.obs.clear();
+        self.deferred[i].push((seq, event));
     }
 
     fn dispatch(&mut self, event: Event<P>) -> Flow {
         match event {
             Event::Start { process } => {
                 self.hash.add([self.now.nanos(), tag::START, process.raw() as u64, 0]);
-                self.begin_line("start", Some(process), None, None, Default::default);
+                self.trace(TraceKind::Start, |l| l.process = Some(process));
                 self.start(process);
                 Flow::Step
             }
@@ -411,7 +386,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             Event::Deadline { client, invoke } => self.deadline(client, invoke),
             Event::End => {
                 self.hash.add([self.now.nanos(), tag::END, 0, 0]);
-                self.begin_line("end", None, None, None, Default::default);
+                self.trace(TraceKind::End, |_| {});
                 self.end_reached = true;
                 self.checker.at_end(&world_view!(self), &mut self.verdicts);
                 Flow::End
@@ -446,13 +421,15 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         ];
         if !self.is_up(to) {
             self.hash.add([words[0], tag::LOST, words[2], words[3]]);
-            self.begin_line("lost", Some(to), Some(from), Some(sent_at), || {
-                (format!("{msg:?} (the receiver is down)"), json(&msg))
-            });
+            if self.trace.is_some() {
+                self.trace_delivery(to, from, sent_at, &msg, false);
+            }
             return;
         }
         self.hash.add(words);
-        self.begin_line("deliver", Some(to), Some(from), Some(sent_at), || (format!("{msg:?}"), json(&msg)));
+        if self.trace.is_some() {
+            self.trace_delivery(to, from, sent_at, &msg, true);
+        }
         if to.is_server() {
             self.on_server(to, |s, ctx| s.on_message(ctx, from, msg));
         } else {
@@ -470,7 +447,12 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             return Flow::Skip; // cancelled or replaced
         };
         self.hash.add([self.now.nanos(), tag::TIMER, owner.raw() as u64, stable_hash(&timer)]);
-        self.begin_line("timer", Some(owner), None, None, || (format!("{timer:?}"), json(&timer)));
+        self.trace(TraceKind::Timer, |l| {
+            l.process = Some(owner);
+            l.timer = Some(id);
+            l.detail = format!("{timer:?}");
+            l.data = json(&timer);
+        });
         if owner.is_server() {
             self.on_server(owner, |s, ctx| s.on_timer(ctx, timer));
         } else {
@@ -544,7 +526,11 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         // One send and nothing else is what most handlers ask for.
         if self.outbox.len() == 1 && matches!(self.outbox[0], Effect::Send { .. }) {
             if let Some(Effect::Send { to, msg }) = self.outbox.pop() {
-                self.send(me, to, msg);
+                if self.trace.is_some() {
+                    self.send_traced(me, to, msg);
+                } else {
+                    self.send(me, to, msg);
+                }
             }
             return None;
         }
@@ -552,6 +538,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         let mut completion = None;
         for effect in out.drain(..) {
             match effect {
+                Effect::Send { to, msg } if self.trace.is_some() => self.send_traced(me, to, msg),
                 Effect::Send { to, msg } => self.send(me, to, msg),
                 Effect::SetTimer { timer, after } => {
                     let id = self.next_timer;
@@ -563,18 +550,44 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                         let p = &mut self.clients[me.index() as usize];
                         (p.clock, &mut p.timers)
                     };
+                    let replaces = self.trace.is_some() && timers.contains(&timer);
                     timers.set(timer, id, clock.monotonic(self.now) + after);
-                    self.queue.push(self.now + clock.real_delay(after), Event::Timer { owner: me, id });
-                }
-                Effect::CancelTimer { timer } => {
-                    if me.is_server() {
-                        self.servers[me.index() as usize].timers.cancel(&timer);
-                    } else {
-                        self.clients[me.index() as usize].timers.cancel(&timer);
+                    let due = self.now + clock.real_delay(after);
+                    self.queue.push(due, Event::Timer { owner: me, id });
+                    if self.trace.is_some() {
+                        self.trace_timer_set(me, id, due, replaces);
                     }
                 }
-                Effect::DiskWrite { .. } | Effect::DiskSync => {} // applied as the handler ran
-                Effect::Observe(obs) => self.obs.push(Observed { from: me, obs }),
+                Effect::CancelTimer { timer } => {
+                    let timers = if me.is_server() {
+                        &mut self.servers[me.index() as usize].timers
+                    } else {
+                        &mut self.clients[me.index() as usize].timers
+                    };
+                    let pending = self.trace.is_some() && timers.contains(&timer);
+                    timers.cancel(&timer);
+                    self.trace(TraceKind::TimerCancel, |l| {
+                        l.process = Some(me);
+                        l.detail = if pending {
+                            format!("{timer:?}")
+                        } else {
+                            format!("{timer:?} (was not pending)")
+                        };
+                        l.data = json(&timer);
+                    });
+                }
+                // Disk effects were applied as the handler ran.
+                Effect::DiskWrite { key } => self.trace(TraceKind::DiskWrite, |l| {
+                    l.process = Some(me);
+                    l.detail = format!("{key:?}");
+                }),
+                Effect::DiskSync => self.trace(TraceKind::DiskSync, |l| l.process = Some(me)),
+                Effect::Observe(obs) => {
+                    self.obs.push(Observed { from: me, obs });
+                    if self.trace.is_some() {
+                        self.trace_observation();
+                    }
+                }
                 Effect::Complete(outcome) => completion = Some(outcome),
             }
         }
@@ -582,6 +595,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
         completion
     }
 
+    /// Hands a message to the network (`send_traced` when tracing).
     fn send(&mut self, from: ProcessId, to: ProcessId, msg: P::Message) {
         if let Route::Deliver { delay, duplicate } = self.net.route(&mut self.net_rng, from, to) {
             let sent_at = self.now;

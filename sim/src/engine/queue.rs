@@ -34,6 +34,9 @@ impl<E> Ord for Entry<E> {
 pub(crate) struct Queue<E> {
     heap: BinaryHeap<Entry<E>>,
     seq: u64,
+    /// The sequence number of the event `pop` returned last (traces use
+    /// it to follow a message from its send to its delivery).
+    popped: u64,
 }
 
 /// Sequence numbers of ordinary events start here; ranks of early events
@@ -42,7 +45,7 @@ const ORDINARY: u64 = 1 << 63;
 
 impl<E> Queue<E> {
     pub fn new() -> Self {
-        Queue { heap: BinaryHeap::with_capacity(1024), seq: ORDINARY }
+        Queue { heap: BinaryHeap::with_capacity(1024), seq: ORDINARY, popped: 0 }
     }
 
     /// Schedules `event` before every ordinary event at `at`; early events
@@ -53,16 +56,27 @@ impl<E> Queue<E> {
         self.heap.push(Entry { key, event });
     }
 
+    /// Queues `event` at `at`; returns its sequence number.
     #[inline]
-    pub fn push(&mut self, at: Time, event: E) {
-        let key = ((at.nanos() as u128) << 64) | self.seq as u128;
+    pub fn push(&mut self, at: Time, event: E) -> u64 {
+        let seq = self.seq;
+        let key = ((at.nanos() as u128) << 64) | seq as u128;
         self.seq += 1;
         self.heap.push(Entry { key, event });
+        seq
     }
 
+    /// The earliest event, with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        self.heap.pop().map(|e| (Time((e.key >> 64) as u64), e.event))
+        let e = self.heap.pop()?;
+        self.popped = e.key as u64;
+        Some((Time((e.key >> 64) as u64), e.event))
+    }
+
+    /// The sequence number of the event popped last.
+    pub fn popped(&self) -> u64 {
+        self.popped
     }
 
     pub fn len(&self) -> usize {
