@@ -10,7 +10,9 @@
 //!   online linearizability check on;
 //! - 5-server Multi-Paxos (`paxos/leader-isolated.toml`), the same;
 //! - sweeps of `gossip/partition-heal.toml` and `raft/leader-isolated.toml`
-//!   with 1 and 2 workers: seeds per second, and the speed-up.
+//!   with 1 and 2 workers: seeds per second, and the speed-up;
+//! - writing the HTML report of a two-minute relay run (about 110,000
+//!   events): seconds and size.
 //!
 //! Each figure is the best of `--repeat` runs; peak memory is the process's
 //! high-water mark (VmHWM), reset before each benchmark where Linux allows.
@@ -150,6 +152,7 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
             sweeps.push((bench, jobs, measure_sweep(bench, jobs, repeat)?));
         }
     }
+    let (report_events, report_records, report_seconds, report_bytes) = measure_report(repeat)?;
     if json {
         let sweep_list: Vec<_> = sweeps
             .iter()
@@ -177,17 +180,26 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "benchmarks": list, "sweeps": sweep_list }))
-                .expect("JSON serializes")
+            serde_json::to_string_pretty(&json!({
+                "benchmarks": list,
+                "sweeps": sweep_list,
+                "html_report": {
+                    "events": report_events,
+                    "records": report_records,
+                    "seconds": report_seconds,
+                    "bytes": report_bytes,
+                },
+            }))
+            .expect("JSON serializes")
         );
         return Ok(0);
     }
     println!("dsim bench: one core, best of {repeat}; relay latency uniform 1-10ms, no loss\n");
-    println!("  {:<82} {:>12} {:>12} {:>10}", "benchmark", "events", "events/s", "peak mem");
+    println!("  {:<92} {:>12} {:>12} {:>10}", "benchmark", "events", "events/s", "peak mem");
     for f in &figures {
         let mem = f.peak_bytes.map_or("-".to_string(), |b| format!("{:.1} MB", b as f64 / 1e6));
         println!(
-            "  {:<82} {:>12} {:>12} {:>10}",
+            "  {:<92} {:>12} {:>12} {:>10}",
             f.name,
             reports::numbers::thousands(f.events),
             si(f.rate()),
@@ -207,7 +219,30 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
         }
         println!("    speed-up with 2 workers: {:.2}x", pair[0].2 / pair[1].2);
     }
+    println!(
+        "\n  HTML report of a {}-event relay run ({} trace records): written in {}, {:.1} MB",
+        reports::numbers::thousands(report_events),
+        reports::numbers::thousands(report_records as u64),
+        reports::numbers::seconds(report_seconds),
+        report_bytes as f64 / 1e6
+    );
     Ok(0)
+}
+
+/// The HTML report of a two-minute 5-host relay run: (events, trace
+/// records, seconds to write the page (best of `repeat`), bytes).
+fn measure_report(repeat: u32) -> Result<(u64, usize, f64, usize), CliError> {
+    let source = relay_scenario(5, 0, "120s");
+    let runner = crate::registry().prepare(Scenario::parse("relay-5", &source)?)?;
+    let mut trace = sim::trace::VecSink::default();
+    let result = runner.run(0, RunOptions { trace: Some(&mut trace), faults: None });
+    let mut best = (f64::INFINITY, 0);
+    for _ in 0..repeat.max(1) {
+        let watch = Stopwatch::start();
+        let page = reports::html::run_page("relay", None, &result, 5, 0, &trace.0);
+        best = (best.0.min(watch.seconds()), page.len());
+    }
+    Ok((result.events, trace.0.len(), best.0, best.1))
 }
 
 /// Seconds a sweep of `bench` takes with `jobs` workers (best of `repeat`).
