@@ -49,3 +49,15 @@ fn a_hundred_thousand_hosts_run() {
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("relay, 100,000 hosts"));
 }
+
+#[test]
+fn a_thousand_hours_of_partitions_every_millisecond_start_at_once() {
+    let dir = common::temp_dir("long-partitions");
+    let path = dir.join("long-partitions.toml");
+    let scenario = "protocol = \"gossip\"\nnodes = 5\nduration = \"1000h\"\n\n\
+                    [nemesis]\npartition = { every = \"1ms\", for = \"1ms\" }\n";
+    std::fs::write(&path, scenario).unwrap();
+    let o = dsim_in_megabytes(1024, 30, &["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("limit of 1000000 faults"), "{}", stdout(&o));
+}

@@ -11,7 +11,8 @@
 //! in the order they were drawn). Partitions and degradations draw their
 //! episode times first and their shapes after, from one stream; to keep
 //! that, the shapes come from a copy of the stream advanced past every
-//! episode time, which costs time once per run but no memory.
+//! episode time (at most ten million of them), which costs time once per
+//! run but no memory.
 
 use super::{DegradeNemesis, NemesisPlan, PartitionKind};
 use crate::fault::{FaultAction, Source, TimedFault};
@@ -241,6 +242,11 @@ impl<T: Fn(ProcessId) -> FaultAction, G: Fn(ProcessId) -> FaultAction> Draw for 
     }
 }
 
+/// Episode times skipped before shapes are drawn, at most: far more than a
+/// run can strike (`[limits] max_faults`, a million by default), and a
+/// bound on the time a run takes to start, whatever its duration.
+const SKIPPED_AT_MOST: u32 = 10_000_000;
+
 /// Episodes that never overlap, as `(start, end)`: each starts `every`
 /// after the previous one ended and lasts `length`. Only episodes that start
 /// before `end` are drawn.
@@ -254,10 +260,15 @@ struct Episodes {
 
 impl Episodes {
     /// The episodes, and the stream their shapes are drawn from: the same
-    /// stream, advanced past every episode time.
+    /// stream, advanced past every episode time, or past the first
+    /// [`SKIPPED_AT_MOST`] of them.
     fn with_shapes(rng: Rng, every: DurationRange, length: DurationRange, end: Time) -> (Episodes, Rng) {
         let mut skipped = Episodes { rng: rng.clone(), every, length, t: Time::ZERO, end };
-        while skipped.next().is_some() {}
+        for _ in 0..SKIPPED_AT_MOST {
+            if skipped.next().is_none() {
+                break;
+            }
+        }
         (Episodes { rng, every, length, t: Time::ZERO, end }, skipped.rng)
     }
 }
