@@ -13,9 +13,11 @@
 //! requests and replies ([`KvService`]).
 
 mod client;
+mod liveness;
 mod op;
 mod store;
 
 pub use client::{KvClient, KvService, Reply};
+pub use liveness::Liveness;
 pub use op::{completion, parse, Command, KvOp, KvOutcome};
 pub use store::{Applied, KvStore};

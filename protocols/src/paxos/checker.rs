@@ -7,7 +7,7 @@
 
 use super::types::{Ballot, Role};
 use super::{command_hash, MultiPaxos, Obs, Prop};
-use sim::history::EventKind;
+use crate::kv::Liveness;
 use sim::{Checker, HistoryEvent, Metric, Observed, ProcessId, Setup, Time, Verdicts, World};
 use std::collections::BTreeMap;
 
@@ -28,8 +28,7 @@ pub struct PaxosChecker {
     latest: BTreeMap<u64, Ballot>,
     /// Per acceptor, the highest ballot it promised (or accepted in).
     promised: Vec<Ballot>,
-    heal: Time,
-    stalled: Vec<(u32, String, Time)>,
+    liveness: Liveness,
     step_downs: u64,
 }
 
@@ -47,8 +46,7 @@ impl PaxosChecker {
             chosen: BTreeMap::new(),
             latest: BTreeMap::new(),
             promised: vec![Ballot::ZERO; servers as usize],
-            heal,
-            stalled: Vec::new(),
+            liveness: Liveness::new(heal),
             step_downs: 0,
         }
     }
@@ -114,9 +112,7 @@ impl PaxosChecker {
 
 impl Checker<MultiPaxos> for PaxosChecker {
     fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
-        if completion.kind == EventKind::Info && Time(invoke.time_ns) >= self.heal {
-            self.stalled.push((invoke.process, invoke.op.to_string(), Time(invoke.time_ns)));
-        }
+        self.liveness.on_complete(invoke, completion);
     }
 
     fn after_step(
@@ -176,27 +172,11 @@ impl Checker<MultiPaxos> for PaxosChecker {
     }
 
     fn at_end(&mut self, world: &World<'_, MultiPaxos>, v: &mut Verdicts<Prop>) {
-        let leaders = self.leaders_now(world);
-        if leaders.len() != 1 {
-            let names: Vec<String> = leaders.iter().map(|l| format!("n{l}")).collect();
-            v.violated(
-                Prop::OneLeader,
-                format!(
-                    "{} servers lead at the end of the settle phase ({})",
-                    leaders.len(),
-                    names.join(", ")
-                ),
-            );
+        if let Some(why) = Liveness::one_leader(&self.leaders_now(world)) {
+            v.violated(Prop::OneLeader, why);
         }
-        if let Some((client, op, at)) = self.stalled.first() {
-            v.violated(
-                Prop::RequestsComplete,
-                format!(
-                    "c{client}'s {op}, invoked at {} after the cluster healed, timed out ({} such operations)",
-                    at.approx(),
-                    self.stalled.len()
-                ),
-            );
+        if let Some(why) = self.liveness.requests_complete() {
+            v.violated(Prop::RequestsComplete, why);
         }
     }
 

@@ -5,8 +5,8 @@
 use super::types::Role;
 use super::Prop;
 use super::{Obs, Raft};
+use crate::kv::Liveness;
 use sim::fault::FaultAction;
-use sim::history::EventKind;
 use sim::{Checker, HistoryEvent, Metric, Observed, ProcessId, Setup, Time, Verdicts, World};
 use std::collections::BTreeMap;
 
@@ -26,9 +26,7 @@ pub struct RaftChecker {
     /// delayed) need not hold what a leader of term 8 committed.
     committed: BTreeMap<u64, (u64, u64, u64)>,
     /// Operations invoked after this time must complete.
-    heal: Time,
-    /// Operations invoked after the heal that timed out.
-    stalled: Vec<(u32, String, Time)>,
+    liveness: Liveness,
     snapshots: u64,
     step_downs: u64,
 }
@@ -43,8 +41,7 @@ impl RaftChecker {
             stored: BTreeMap::new(),
             applied: BTreeMap::new(),
             committed: BTreeMap::new(),
-            heal,
-            stalled: Vec::new(),
+            liveness: Liveness::new(heal),
             snapshots: 0,
             step_downs: 0,
         }
@@ -71,9 +68,7 @@ impl RaftChecker {
 
 impl Checker<Raft> for RaftChecker {
     fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
-        if completion.kind == EventKind::Info && Time(invoke.time_ns) >= self.heal {
-            self.stalled.push((invoke.process, invoke.op.to_string(), Time(invoke.time_ns)));
-        }
+        self.liveness.on_complete(invoke, completion);
     }
 
     fn after_step(
@@ -176,27 +171,11 @@ impl Checker<Raft> for RaftChecker {
     }
 
     fn at_end(&mut self, world: &World<'_, Raft>, v: &mut Verdicts<Prop>) {
-        let leaders = self.leaders_now(world);
-        if leaders.len() != 1 {
-            let names: Vec<String> = leaders.iter().map(|l| format!("n{l}")).collect();
-            v.violated(
-                Prop::OneLeader,
-                format!(
-                    "{} servers lead at the end of the settle phase ({})",
-                    leaders.len(),
-                    names.join(", ")
-                ),
-            );
+        if let Some(why) = Liveness::one_leader(&self.leaders_now(world)) {
+            v.violated(Prop::OneLeader, why);
         }
-        if let Some((client, op, at)) = self.stalled.first() {
-            v.violated(
-                Prop::RequestsComplete,
-                format!(
-                    "c{client}'s {op}, invoked at {} after the cluster healed, timed out ({} such operations)",
-                    at.approx(),
-                    self.stalled.len()
-                ),
-            );
+        if let Some(why) = self.liveness.requests_complete() {
+            v.violated(Prop::RequestsComplete, why);
         }
     }
 
