@@ -1,7 +1,7 @@
 //! Raft's handlers one at a time, through `sim::testing`: no run, no
 //! network, just a node, a message or timer, and what it asked for.
 
-use protocols::raft::{Bug, Msg, Raft, Role, Timer};
+use protocols::raft::{Bug, Command, LogEntry, Msg, Obs, Raft, Role, Timer};
 use sim::testing::NodeHarness;
 use sim::{Cluster, ProcessId, Protocol, Scenario};
 
@@ -89,4 +89,69 @@ fn a_follower_refuses_an_append_whose_previous_entry_it_lacks() {
     assert_eq!(success, Some(false));
     assert_eq!(n.node().term(), 2, "but it takes the leader's term");
     assert_eq!(n.node().role(), Role::Follower);
+}
+
+fn noops(term: u64, count: usize) -> Vec<LogEntry> {
+    vec![LogEntry { term, command: Command::Noop }; count]
+}
+
+fn append(term: u64, prev_index: u64, prev_term: u64, entries: Vec<LogEntry>) -> Msg {
+    Msg::Append { term, prev_index, prev_term, entries, commit: 0, probe: 0 }
+}
+
+/// The terms along the log a restart reloaded, as the checker sees them.
+fn reloaded_terms(effects: &sim::testing::Effects<Raft>) -> Vec<u64> {
+    effects
+        .observations()
+        .find_map(|o| match o {
+            Obs::Reloaded { entries, .. } => Some(entries.iter().map(|e| e.1).collect()),
+            _ => None,
+        })
+        .expect("a restart reports what it reloaded")
+}
+
+/// Three entries of term 1; a leader of term 2 overwrites the second with
+/// its own, which truncates the third; then a restart.
+fn truncate_then_restart(bug: Option<Bug>) -> Vec<u64> {
+    let raft = raft_with("", bug);
+    let mut n = node(&raft, 0);
+    n.message(ProcessId::server(1), append(1, 0, 0, noops(1, 3)));
+    n.message(ProcessId::server(2), append(2, 1, 1, noops(2, 1)));
+    assert_eq!(n.node().log().last_index(), 2, "the conflicting tail is gone from memory");
+    n.crash();
+    reloaded_terms(&n.start())
+}
+
+#[test]
+fn a_conflict_truncation_stays_truncated_across_a_restart() {
+    assert_eq!(truncate_then_restart(None), vec![1, 2]);
+}
+
+#[test]
+fn the_truncation_not_persisted_bug_reloads_the_old_tail_in_a_lower_term() {
+    assert_eq!(truncate_then_restart(Some(Bug::TruncationNotPersisted)), vec![1, 2, 1], "the seeded bug");
+}
+
+/// A candidate of term 2 (its first election timed out) hears two votes
+/// granted for term 1: enough for a majority of five, with its own.
+fn late_votes_for_an_earlier_term(bug: Option<Bug>) -> Role {
+    let raft = raft_with("pre_vote = false\ncheck_quorum = false", bug);
+    let mut n = node(&raft, 0);
+    n.timer(Timer::Election);
+    n.timer(Timer::Election);
+    assert_eq!((n.node().term(), n.node().role()), (2, Role::Candidate));
+    for voter in [1, 2] {
+        n.message(ProcessId::server(voter), Msg::Vote { term: 1, granted: true });
+    }
+    n.node().role()
+}
+
+#[test]
+fn votes_granted_in_an_earlier_term_do_not_count() {
+    assert_eq!(late_votes_for_an_earlier_term(None), Role::Candidate);
+}
+
+#[test]
+fn the_stale_vote_counted_bug_leads_on_votes_of_an_earlier_term() {
+    assert_eq!(late_votes_for_an_earlier_term(Some(Bug::StaleVoteCounted)), Role::Leader, "the seeded bug");
 }

@@ -18,8 +18,12 @@ pub struct RaftChecker {
     elections: u64,
     /// (index, term) -> hash of the log prefix ending there.
     stored: BTreeMap<(u64, u64), (u64, u32)>,
-    /// Index -> hash of the command applied there, and by whom first.
-    applied: BTreeMap<u64, (u64, u32)>,
+    /// Index -> hash of the command applied there, digest of the state
+    /// machine after it, and by whom first.
+    applied: BTreeMap<u64, (u64, u64, u32)>,
+    /// Per server: index -> prefix hash of the entry it holds there, kept
+    /// as it stores and truncates, to judge what it reloads after a crash.
+    held: Vec<BTreeMap<u64, u64>>,
     /// Term in which entries were committed -> the highest of them: index,
     /// term of the entry, prefix hash. Leader completeness only speaks of
     /// leaders of later terms: a leader of term 7 elected late (its votes
@@ -40,6 +44,7 @@ impl RaftChecker {
             elections: 0,
             stored: BTreeMap::new(),
             applied: BTreeMap::new(),
+            held: vec![BTreeMap::new(); setup.servers() as usize],
             committed: BTreeMap::new(),
             liveness: Liveness::new(heal),
             snapshots: 0,
@@ -59,6 +64,53 @@ impl RaftChecker {
                 self.leaders.insert(term, node);
             }
         }
+    }
+
+    /// A restarted server's reloaded log: every entry one it held when it
+    /// stopped (an entry it truncated, or one it overwrote, must stay
+    /// gone), terms never going down, and its term at least the last one.
+    /// A log shorter than before is fine: a crash loses what was not synced.
+    fn check_reload(
+        &mut self,
+        node: u32,
+        term: u64,
+        base_term: u64,
+        entries: &[(u64, u64, u64)],
+        v: &mut Verdicts<Prop>,
+    ) {
+        let held = &mut self.held[node as usize];
+        let mut previous = base_term;
+        for &(index, entry_term, hash) in entries {
+            if entry_term < previous {
+                v.violated(
+                    Prop::ReloadSafety,
+                    format!("n{node} reloaded an entry of term {entry_term} at index {index}, after one of term {previous}"),
+                );
+                return;
+            }
+            previous = entry_term;
+            if held.get(&index) != Some(&hash) {
+                let what = if held.contains_key(&index) {
+                    "an entry it had overwritten"
+                } else {
+                    "an entry it had truncated"
+                };
+                v.violated(
+                    Prop::ReloadSafety,
+                    format!("n{node} reloaded {what} at index {index} (term {entry_term})"),
+                );
+                return;
+            }
+        }
+        if term < previous {
+            v.violated(
+                Prop::ReloadSafety,
+                format!("n{node} reloaded term {term}, below its last entry's term {previous}"),
+            );
+            return;
+        }
+        let last = entries.last().map_or(0, |e| e.0);
+        held.split_off(&(last + 1));
     }
 
     fn leaders_now(&self, world: &World<'_, Raft>) -> Vec<u32> {
@@ -103,7 +155,9 @@ impl Checker<Raft> for RaftChecker {
                 Obs::SteppedDown { .. } => self.step_downs += 1,
                 Obs::TermRaised { term, leader: true } => self.claim_leadership(term, node, v),
                 Obs::TermRaised { leader: false, .. } => {}
-                Obs::Stored { index, term, hash } => match self.stored.get(&(index, term)) {
+                Obs::Stored { index, term, hash } => {
+                    self.held[node as usize].insert(index, hash);
+                    match self.stored.get(&(index, term)) {
                     Some(&(h, first)) if h != hash => v.violated(
                         Prop::LogMatching,
                         format!(
@@ -114,8 +168,10 @@ impl Checker<Raft> for RaftChecker {
                     None => {
                         self.stored.insert((index, term), (hash, node));
                     }
-                },
+                    }
+                }
                 Obs::Truncated { from, leader } => {
+                    self.held[node as usize].split_off(&from);
                     if leader {
                         v.violated(Prop::LeaderAppendOnly, format!("leader n{node} truncated its log from index {from}"));
                     } else {
@@ -128,16 +184,23 @@ impl Checker<Raft> for RaftChecker {
                         *highest = (index, term, hash);
                     }
                 }
-                Obs::Applied { index, hash } => match self.applied.get(&index) {
-                    Some(&(h, first)) if h != hash => v.violated(
+                Obs::Applied { index, hash, state } => match self.applied.get(&index) {
+                    Some(&(h, _, first)) if h != hash => v.violated(
                         Prop::StateMachineSafety,
                         format!("n{node} applied a different command at index {index} than n{first}"),
                     ),
+                    Some(&(_, s, first)) if s != state => v.violated(
+                        Prop::StateMachineSafety,
+                        format!(
+                            "n{node}'s state machine (store and client sessions) after index {index} differs from n{first}'s"
+                        ),
+                    ),
                     Some(_) => {}
                     None => {
-                        self.applied.insert(index, (hash, node));
+                        self.applied.insert(index, (hash, state, node));
                     }
                 },
+                Obs::Reloaded { term, base_term, ref entries } => self.check_reload(node, term, base_term, entries, v),
                 Obs::SnapshotInstalled => {
                     self.snapshots += 1;
                     v.fired(Prop::SnapshotInstalled);

@@ -55,6 +55,13 @@ impl Log {
         self.slot(index).map(|i| &self.entries[i].0)
     }
 
+    /// (index, term, prefix hash) of each entry from `from` on.
+    pub fn entries_from(&self, from: u64) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        let start = from.saturating_sub(self.base_index + 1) as usize;
+        let first = self.base_index + 1;
+        self.entries.iter().enumerate().skip(start).map(move |(i, (e, h))| (first + i as u64, e.term, *h))
+    }
+
     /// Entries from `from`, at most `max`.
     pub fn slice(&self, from: u64, max: usize) -> Vec<LogEntry> {
         let Some(start) = self.slot(from) else { return Vec::new() };

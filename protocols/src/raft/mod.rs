@@ -29,7 +29,12 @@
 //! agree on everything up to it; checked with a hash of each log prefix),
 //! *leader-completeness* (a new leader holds every committed entry),
 //! *state-machine-safety* (no two servers apply different commands at one
-//! index). Eventually, after the settle phase: *one-leader*, and
+//! index, nor reach different states there: each applied entry carries a
+//! digest of the server's whole state machine, store and client sessions,
+//! kept up to date in O(1) per command), *reload-safety* (a restarted
+//! server's log, as reloaded, holds only entries it held when it stopped,
+//! in terms that never go down along the log, and its term is at least its
+//! last entry's). Eventually, after the settle phase: *one-leader*, and
 //! *requests-complete* (operations invoked once the cluster had healed
 //! complete rather than time out). The client history is linearizable (the
 //! kv model). Sometimes: *leader-changed*, *conflict-truncated*,
@@ -55,6 +60,23 @@
 //!   leading: two leaders in that term (*election-safety*).
 //! - `duplicate-apply`: sessions are not consulted, so a retried write is
 //!   applied twice (linearizability).
+//! - `truncation-not-persisted`: a follower drops conflicting entries from
+//!   memory but not from disk; the new entries overwrite only as many, and
+//!   after a restart the old tail comes back behind them, in lower terms
+//!   (*reload-safety*).
+//! - `stale-vote-counted`: a candidate counts a granted vote without
+//!   checking its term; a vote for its previous election, delivered late,
+//!   elects it in a term in which the voter voted for another
+//!   (*election-safety*). PreVote and CheckQuorum hide it (votes are rare
+//!   and late ones rarer).
+//! - `read-index-stale-ack`: ReadIndex counts a follower that acknowledged
+//!   any earlier heartbeat round, not the read's own; a leader cut off from
+//!   the others keeps serving reads (linearizability). CheckQuorum hides it
+//!   (the cut-off leader steps down).
+//! - `snapshot-without-sessions`: snapshots hold the store but not the
+//!   client sessions; a server restarted (or caught up) from one applies a
+//!   retried command a second time, and its state differs from the others'
+//!   at that index (*state-machine-safety*, by the state digest).
 
 mod checker;
 mod client;
@@ -82,6 +104,10 @@ sim::bugs! {
         NoConsistencyCheck = ("no-consistency-check", "AppendEntries skips the consistency check (log-matching)"),
         NoStepDown = ("no-step-down", "a leader that sees a higher term keeps leading (election-safety)"),
         DuplicateApply = ("duplicate-apply", "retried writes are applied twice (linearizable)"),
+        TruncationNotPersisted = ("truncation-not-persisted", "a conflict truncation drops entries from memory but not from disk (reload-safety)"),
+        StaleVoteCounted = ("stale-vote-counted", "a candidate counts votes granted in an earlier term (election-safety)"),
+        ReadIndexStaleAck = ("read-index-stale-ack", "ReadIndex counts acknowledgements of earlier heartbeat rounds (linearizable)"),
+        SnapshotWithoutSessions = ("snapshot-without-sessions", "snapshots leave the client sessions out (state-machine-safety)"),
     }
 }
 
@@ -91,7 +117,8 @@ sim::properties! {
         LeaderAppendOnly = ("leader-append-only", Always, "a leader never truncates its log"),
         LogMatching = ("log-matching", Always, "logs with an entry of the same index and term agree up to it"),
         LeaderCompleteness = ("leader-completeness", Always, "a new leader holds every entry committed before it"),
-        StateMachineSafety = ("state-machine-safety", Always, "no two servers apply different commands at one index"),
+        StateMachineSafety = ("state-machine-safety", Always, "no two servers apply different commands at one index, nor reach different states (store and sessions) there"),
+        ReloadSafety = ("reload-safety", Always, "a restarted server reloads only entries it held, terms never going down along its log, and a term at least its last entry's"),
         OneLeader = ("one-leader", Eventually, "after the settle phase, exactly one server leads"),
         RequestsComplete = ("requests-complete", Eventually, "operations invoked once the cluster healed complete instead of timing out"),
         LeaderChanged = ("leader-changed", Sometimes, "a different server became leader"),
@@ -207,9 +234,19 @@ pub enum Obs {
         hash: u64,
         in_term: u64,
     },
+    /// A server applied the entry at `index` (`hash` of its command);
+    /// `state` is the digest of its state machine after it.
     Applied {
         index: u64,
         hash: u64,
+        state: u64,
+    },
+    /// A restarted server reloaded its term and log from disk: the entries
+    /// after its snapshot, as (index, term, prefix hash).
+    Reloaded {
+        term: u64,
+        base_term: u64,
+        entries: Vec<(u64, u64, u64)>,
     },
     SnapshotInstalled,
     Deduplicated,

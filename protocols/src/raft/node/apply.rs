@@ -23,8 +23,8 @@ impl RaftNode {
             let Some(entry) = self.log.entry(index).cloned() else {
                 panic!("n{} must apply entry {index}, which its log does not hold", self.me);
             };
-            ctx.observe(Obs::Applied { index, hash: chain(0, &entry) });
             let waiter = self.waiting.remove(&index);
+            let hash = chain(0, &entry);
             if let Command::Client { client, seq, op } = entry.command {
                 let outcome = match self.kv.apply(client, seq, op, !self.has(Bug::DuplicateApply)) {
                     Applied::Done(o) => Some(o),
@@ -38,6 +38,7 @@ impl RaftNode {
                     ctx.send(c, Msg::Response { seq: s, outcome });
                 }
             }
+            ctx.observe(Obs::Applied { index, hash, state: self.kv.digest() });
         }
         self.serve_reads(ctx);
         if self.config.snapshot_every > 0 && self.applied - self.log.base_index >= self.config.snapshot_every
@@ -52,7 +53,10 @@ impl RaftNode {
         let (Some(term), Some(prefix_hash)) = (self.log.term_at(index), self.log.hash_at(index)) else {
             return;
         };
-        let snapshot = Box::new(Snapshot { index, term, prefix_hash, state: self.kv.clone() });
+        // With the `snapshot-without-sessions` bug the sessions are left out.
+        let state =
+            if self.has(Bug::SnapshotWithoutSessions) { self.kv.without_sessions() } else { self.kv.clone() };
+        let snapshot = Box::new(Snapshot { index, term, prefix_hash, state });
         let from = self.log.base_index + 1;
         self.log.compact(index);
         ctx.disk().put(Key::Snapshot, Stored::Snapshot(snapshot.clone()));

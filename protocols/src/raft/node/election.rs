@@ -112,7 +112,10 @@ impl RaftNode {
 
     pub(super) fn on_vote(&mut self, ctx: &mut Ctx<'_, Raft>, from: u32, term: u64, granted: bool) {
         self.observe_term(ctx, term);
-        if granted && term == self.term && self.role == Role::Candidate && self.count_vote(from) {
+        // A vote counts only for the election it was asked for. With the
+        // `stale-vote-counted` bug, a late vote of an earlier term counts too.
+        let this_election = term == self.term || self.has(Bug::StaleVoteCounted);
+        if granted && this_election && self.role == Role::Candidate && self.count_vote(from) {
             self.become_leader(ctx);
         }
     }

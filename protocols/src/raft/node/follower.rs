@@ -70,8 +70,12 @@ impl RaftNode {
             if index <= self.log.last_index() {
                 let old_last = self.log.last_index();
                 self.log.truncate_from(index);
-                for i in index..=old_last {
-                    ctx.disk().remove(Key::LogEntry(i));
+                // Off the disk too, or a restart brings the old tail back.
+                // With the `truncation-not-persisted` bug it stays there.
+                if !self.has(Bug::TruncationNotPersisted) {
+                    for i in index..=old_last {
+                        ctx.disk().remove(Key::LogEntry(i));
+                    }
                 }
                 ctx.observe(Obs::Truncated { from: index, leader: self.role == Role::Leader });
             }

@@ -193,6 +193,7 @@ impl RaftNode {
 impl Server<Raft> for RaftNode {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Raft>) {
         let stored: Vec<(Key, Stored)> = ctx.disk().durable().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let restarted = !stored.is_empty();
         for (key, value) in stored {
             match value {
                 Stored::Term(t) => self.term = t,
@@ -212,6 +213,11 @@ impl Server<Raft> for RaftNode {
                     }
                 }
             }
+        }
+        if restarted {
+            // What came back from disk, for the checker to judge as it is.
+            let entries = self.log.entries_from(self.log.base_index + 1).collect();
+            ctx.observe(Obs::Reloaded { term: self.term, base_term: self.log.base_term, entries });
         }
         self.reset_election_timer(ctx);
     }

@@ -8,8 +8,14 @@ impl RaftNode {
         if self.role != Role::Leader || self.reads.is_empty() {
             return;
         }
+        // A follower confirms a read by acknowledging the read's own round
+        // (or a later one). With the `read-index-stale-ack` bug any round it
+        // ever acknowledged in this term will do, so acknowledgements sent
+        // before a partition keep confirming reads after it.
+        let stale_acks = self.has(Bug::ReadIndexStaleAck);
         let confirmed_round = |round: u64, peers: &[Progress], me: u32| {
-            1 + peers.iter().enumerate().filter(|(p, pr)| *p as u32 != me && pr.probe >= round).count()
+            let acked = |pr: &Progress| if stale_acks { pr.probe > 0 } else { pr.probe >= round };
+            1 + peers.iter().enumerate().filter(|(p, pr)| *p as u32 != me && acked(pr)).count()
         };
         let ready = self.applied >= self.term_start;
         let mut i = 0;
