@@ -19,6 +19,7 @@ fn each_seeded_bug_is_caught_within_200_seeds_by_the_property_it_breaks() {
     for (scenario, property) in [
         ("scenarios/gossip/bugs/no-anti-entropy.toml", "convergence"),
         ("scenarios/gossip/bugs/ack-before-sync.toml", "convergence"),
+        ("scenarios/gossip/bugs/ack-before-sync-reload.toml", "reload-safety"),
         ("scenarios/gossip/bugs/range-off-by-one.toml", "validity"),
     ] {
         let sweep = explorer(scenario).seeds(0..200).fail_fast(true).run();
@@ -98,4 +99,20 @@ fn a_sweep_keeps_every_seed_s_metrics() {
         (m.seeds, m.sum, m.min, m.max),
         (broadcast.seeds, broadcast.sum, broadcast.min, broadcast.max)
     );
+}
+
+/// The reload check sees a lost acknowledged value as the server restarts,
+/// seconds before the settle phase would: on seed 3 of the same faults.
+#[test]
+fn a_value_acknowledged_before_syncing_is_missed_at_the_restart() {
+    let r = protocols::load("scenarios/gossip/bugs/ack-before-sync-reload.toml")
+        .unwrap()
+        .run(3, RunOptions::default());
+    let v = r.violation.expect("caught");
+    assert_eq!(v.property, "reload-safety", "{}", v.message);
+    let late =
+        protocols::load("scenarios/gossip/bugs/ack-before-sync.toml").unwrap().run(3, RunOptions::default());
+    let late = late.violation.expect("caught");
+    assert_eq!(late.property, "convergence");
+    assert!(v.time_ns < late.time_ns, "{} before {}", v.time_ns, late.time_ns);
 }

@@ -74,3 +74,23 @@ fn a_run_stops_at_the_completion_that_broke_linearizability() {
     }
     assert!(checked >= 20, "enough online detections to mean something: {checked}");
 }
+
+/// The primary acknowledged a write it had not synced, crashed, and came
+/// back with an older version: the reload check sees it as it restarts,
+/// on more seeds than a later read shows it to linearizability.
+#[test]
+fn a_primary_that_reloads_less_than_it_acknowledged_is_caught_at_the_restart() {
+    let sweep =
+        Explorer::new(protocols::load("scenarios/register/bugs/ack-before-sync-reload.toml").unwrap())
+            .seeds(0..200)
+            .out_dir(None)
+            .run();
+    let reload = sweep.assert_finding("reload-safety");
+    let without = Explorer::new(protocols::load("scenarios/register/bugs/ack-before-sync.toml").unwrap())
+        .seeds(0..200)
+        .out_dir(None)
+        .run();
+    let linearizable: usize =
+        without.findings.iter().filter(|f| f.property == "linearizable").map(|f| f.seeds.len()).sum();
+    assert!(reload.seeds.len() > linearizable, "{} > {linearizable}", reload.seeds.len());
+}

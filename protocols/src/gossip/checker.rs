@@ -15,6 +15,9 @@ pub struct GossipChecker {
     /// Per value (index value - 1): when it was submitted.
     submitted: Vec<Option<Time>>,
     acked: Vec<bool>,
+    /// Per server: the values it acknowledged to clients, which its disk
+    /// must give back when it restarts.
+    promised: Vec<Vec<u64>>,
     holders: Vec<u64>,
     holder_count: Vec<u32>,
     /// Submission to "every server holds it", in nanoseconds.
@@ -35,6 +38,7 @@ impl GossipChecker {
             words: (servers as usize).div_ceil(64),
             submitted: Vec::new(),
             acked: Vec::new(),
+            promised: vec![Vec::new(); servers as usize],
             holders: Vec::new(),
             holder_count: Vec::new(),
             latencies: Vec::new(),
@@ -102,7 +106,18 @@ impl Checker<Gossip> for GossipChecker {
                     if values > 0 {
                         v.fired(Prop::RecoveredFromDisk);
                     }
+                    let node = o.from.index();
+                    let lost = world.server(node).and_then(|s| {
+                        self.promised[node as usize].iter().find(|&&value| !s.holds(value)).copied()
+                    });
+                    if let Some(value) = lost {
+                        v.violated(
+                            Prop::ReloadSafety,
+                            format!("{} restarted without the value {value}, which it acknowledged", o.from),
+                        );
+                    }
                 }
+                Obs::Acknowledged { value } => self.promised[o.from.index() as usize].push(value),
             }
         }
     }

@@ -12,7 +12,8 @@
 //! then supplies (push-pull anti-entropy).
 //!
 //! **Properties.** *validity* (always): a server holds only values some
-//! client submitted. *convergence* (eventually): once the network has healed
+//! client submitted. *reload-safety* (always): a restarted server reloads
+//! from its disk every value it acknowledged to a client. *convergence* (eventually): once the network has healed
 //! and settled, every server holds every acknowledged value. Sometimes:
 //! *partition-cut-graph* (a partition really split the servers),
 //! *anti-entropy-repaired* (a server got a value it lacked through
@@ -23,7 +24,8 @@
 //!   repaired; *convergence* fails.
 //! - `ack-before-sync`: acknowledges a client before syncing, and syncs only
 //!   at the next push. A crash in between loses a value the client was told
-//!   is safe, before anyone else heard of it; *convergence* fails.
+//!   is safe, before anyone else heard of it; *reload-safety* fails as the
+//!   server restarts, and *convergence* at the end.
 //! - `range-off-by-one`: when answering a digest, sends the values of the
 //!   missing ranges computed with an inclusive end, without checking it holds
 //!   them, so it can invent the next value before any client submitted it;
@@ -54,6 +56,7 @@ sim::bugs! {
 sim::properties! {
     pub enum Prop {
         Validity = ("validity", Always, "a server holds only values that some client submitted"),
+        ReloadSafety = ("reload-safety", Always, "a restarted server reloads every value it acknowledged to a client"),
         Convergence = ("convergence", Eventually, "after the settle phase, every server holds every acknowledged value"),
         PartitionCutGraph = ("partition-cut-graph", Sometimes, "a partition split the servers into groups that could not talk"),
         AntiEntropyRepaired = ("anti-entropy-repaired", Sometimes, "a server received a value it lacked through anti-entropy"),
@@ -141,6 +144,10 @@ pub enum Obs {
     /// A server started with `values` values on its disk.
     Recovered {
         values: u64,
+    },
+    /// A server told a client its value is safe: on its disk by now.
+    Acknowledged {
+        value: u64,
     },
 }
 

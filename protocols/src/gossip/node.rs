@@ -98,9 +98,7 @@ impl Server<Gossip> for GossipNode {
         for v in &stored {
             self.values.insert(*v);
         }
-        if !stored.is_empty() {
-            ctx.observe(Obs::Recovered { values: stored.len() as u64 });
-        }
+        ctx.observe(Obs::Recovered { values: stored.len() as u64 });
         ctx.set_timer(Timer::Push, self.config.push_interval);
         if self.config.bug != Some(Bug::NoAntiEntropy) {
             // Spread the first round so that servers do not run in lockstep.
@@ -113,6 +111,7 @@ impl Server<Gossip> for GossipNode {
         match msg {
             Msg::Broadcast { op, value } => {
                 self.learn(ctx, value, Via::Client);
+                ctx.observe(Obs::Acknowledged { value });
                 if self.config.bug == Some(Bug::AckBeforeSync) {
                     ctx.send(from, Msg::BroadcastOk { op });
                     return; // synced at the next push, if the node lives that long

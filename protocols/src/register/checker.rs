@@ -6,11 +6,13 @@ use sim::{Checker, Observed, Verdicts, World};
 
 pub struct RegisterChecker {
     servers: u32,
+    /// The highest version the primary acknowledged: its disk holds it.
+    acknowledged: u64,
 }
 
 impl RegisterChecker {
     pub fn new(servers: u32) -> RegisterChecker {
-        RegisterChecker { servers }
+        RegisterChecker { servers, acknowledged: 0 }
     }
 }
 
@@ -25,6 +27,15 @@ impl Checker<ReplicatedRegister> for RegisterChecker {
             match o.obs {
                 Obs::Deduplicated => v.fired(Prop::RetryDeduplicated),
                 Obs::Recovered => v.fired(Prop::PrimaryRecovered),
+                Obs::Acknowledged { version } => self.acknowledged = self.acknowledged.max(version),
+                Obs::Reloaded { version } if version < self.acknowledged => v.violated(
+                    Prop::ReloadSafety,
+                    format!(
+                        "the primary reloaded version {version}, older than version {} it acknowledged",
+                        self.acknowledged
+                    ),
+                ),
+                Obs::Reloaded { .. } => {}
             }
         }
     }

@@ -15,7 +15,9 @@
 //! primary reloads the value and the sessions from disk.
 //!
 //! **Properties.** The client history is linearizable (the cas-register
-//! model), checked online as the run goes. *backups-converge*
+//! model), checked online as the run goes. *reload-safety* (always): a
+//! restarted primary reloads a version no older than the last one it
+//! acknowledged to a client. *backups-converge*
 //! (eventually): after the settle phase every backup holds the primary's
 //! value. Sometimes: *retry-deduplicated* (a retried request was answered
 //! from the session table), *primary-recovered* (the primary restarted and
@@ -29,7 +31,7 @@
 //!   is told `fail` for an operation that took effect.
 //! - `ack-before-sync`: the primary replies before syncing; a crash loses a
 //!   write the client was told succeeded, and later reads return the older
-//!   value.
+//!   value; *reload-safety* sees it as the primary restarts.
 //!
 //! Each of the three makes histories that are not linearizable.
 
@@ -55,6 +57,7 @@ sim::bugs! {
 
 sim::properties! {
     pub enum Prop {
+        ReloadSafety = ("reload-safety", Always, "a restarted primary reloads a version no older than one it acknowledged"),
         BackupsConverge = ("backups-converge", Eventually, "after the settle phase every backup holds the primary's value"),
         RetryDeduplicated = ("retry-deduplicated", Sometimes, "a retried request was answered from the session table"),
         PrimaryRecovered = ("primary-recovered", Sometimes, "the primary restarted and reloaded a value from disk"),
@@ -144,6 +147,15 @@ pub enum Stored {
 pub enum Obs {
     Deduplicated,
     Recovered,
+    /// The primary answered a request; what it answered holds as of
+    /// `version`, which must be on its disk by now.
+    Acknowledged {
+        version: u64,
+    },
+    /// The primary (re)started with this version from its disk.
+    Reloaded {
+        version: u64,
+    },
 }
 
 impl Protocol for ReplicatedRegister {

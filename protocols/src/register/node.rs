@@ -98,6 +98,7 @@ impl Server<ReplicatedRegister> for RegisterNode {
             }
         }
         if self.is_primary() {
+            ctx.observe(Obs::Reloaded { version: self.version });
             if self.version > 0 {
                 ctx.observe(Obs::Recovered);
             }
@@ -109,6 +110,7 @@ impl Server<ReplicatedRegister> for RegisterNode {
         match msg {
             Msg::Request { seq, op } if self.is_primary() => {
                 let Some(reply) = self.apply(ctx, from, seq, op) else { return };
+                ctx.observe(Obs::Acknowledged { version: self.version });
                 if self.config.bug == Some(Bug::AckBeforeSync) {
                     ctx.send(from, Msg::Response { seq, reply });
                     ctx.set_timer(Timer::Sync, sim::Span::from_millis(50));
