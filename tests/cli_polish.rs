@@ -194,7 +194,7 @@ fn colour_only_where_asked_for() {
     let bad = dsim_env(&["run", "no-such.toml"], &[("CLICOLOR_FORCE", "1")]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(bad.stderr.contains(&0x1b), "errors are coloured: {}", stderr(&bad));
-    let none = dsim_env(&args, &[("NO_COLOR", "1")]);
+    let none = dsim_env(&args, &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]);
     assert!(!none.stdout.contains(&0x1b), "{}", stdout(&none));
 }
 
@@ -242,4 +242,28 @@ fn a_shrink_never_reports_more_operations() {
     for field in ["faults", "operations"] {
         assert!(v["after"][field].as_u64() <= v["before"][field].as_u64(), "{field}: {v}");
     }
+}
+
+#[test]
+fn the_fault_schedule_counts_up_in_time_order() {
+    let dir = temp_dir("polish-schedule");
+    let scenario = dir.join("overlap.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"overlap\"\nprotocol = \"gossip\"\nnodes = 3\nduration = \"10s\"\n\
+         [workload]\nkind = \"broadcast\"\nclients = 1\nrate = \"10/s\"\n\
+         [nemesis]\npartition = { every = \"1s\", for = \"3s\" }\n\
+         [[fault]]\nat = \"1.5s\"\npartition = [[\"n0\"], [\"n1\", \"n2\"]]\nfor = \"2s\"\n",
+    )
+    .unwrap();
+    let o = dsim(&["run", scenario.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    let text = stdout(&o);
+    let listed: Vec<u32> = text
+        .lines()
+        .filter_map(|l| l.split("partition #").nth(1))
+        .filter(|rest| rest.contains(':'))
+        .map(|rest| rest.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(listed.len() >= 2, "{text}");
+    assert!(listed.windows(2).all(|w| w[0] < w[1]), "partitions count up as they strike: {listed:?}\n{text}");
 }
