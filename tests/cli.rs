@@ -16,7 +16,7 @@ fn run_prints_the_resolved_configuration_then_the_summary() {
         "seed        4",
         "nodes       5 servers, full mesh",
         "latency uniform 1ms..8ms, drop 0.01",
-        "partition #1: {n0 n1} | {n2 n3 n4}",
+        "partition #2: {n0 n1} | {n2 n3 n4}",
         "settle: heal",
         "events",
         "virtual time  20s",
