@@ -23,9 +23,13 @@ pub enum Command {
         /// The seed (default: the scenario's `seed`, or 0).
         #[arg(long)]
         seed: Option<u64>,
-        /// Write every event to FILE as JSON lines.
+        /// Print every event of the run on the terminal, one line each in
+        /// columns (the filters below narrow it).
+        #[arg(long)]
+        trace: bool,
+        /// Write every event to FILE as JSON lines (`-`: standard output).
         #[arg(long, value_name = "FILE")]
-        trace: Option<PathBuf>,
+        trace_file: Option<PathBuf>,
         /// Where repro files go.
         #[arg(long, value_name = "DIR", default_value = "dsim-out")]
         out: PathBuf,
@@ -36,9 +40,12 @@ pub enum Command {
         /// first event where the runs differ (exit code 4).
         #[arg(long)]
         check_determinism: bool,
-        /// Write the clients' history as JSON (what `dsim check` reads).
+        /// Write the clients' history as JSON (what `dsim check` reads;
+        /// `-`: standard output).
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        #[command(flatten)]
+        view: ViewArgs,
         #[command(flatten)]
         drawings: DrawArgs,
     },
@@ -51,6 +58,7 @@ pub enum Command {
         /// Where the shrunk repro goes.
         #[arg(long, value_name = "DIR", default_value = "dsim-out")]
         out: PathBuf,
+        /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -61,8 +69,11 @@ pub enum Command {
         /// Files written by `explore --json`.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Write the merged results as JSON (`-`: standard output).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write JUnit XML: a testcase per scenario, a failure per finding
+        /// (`-`: standard output).
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
@@ -70,9 +81,13 @@ pub enum Command {
     Replay {
         /// A repro file, or a folder of them.
         path: PathBuf,
-        /// Print the trace (or, with FILE, write it as JSON lines).
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
-        trace: Option<PathBuf>,
+        /// Print every event of the run on the terminal, one line each in
+        /// columns, and each process's last reported state.
+        #[arg(long)]
+        trace: bool,
+        /// Write every event to FILE as JSON lines (`-`: standard output).
+        #[arg(long, value_name = "FILE")]
+        trace_file: Option<PathBuf>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -83,6 +98,7 @@ pub enum Command {
     },
     /// List protocols, their bugs and properties, workloads, faults and topologies.
     List {
+        /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -93,15 +109,33 @@ pub enum Command {
         #[arg(long)]
         checker: bool,
         /// Run the relays this many times longer (1: about 3.3 million
-        /// deliveries each).
-        #[arg(long, default_value_t = 1)]
-        scale: u64,
+        /// deliveries each; fractions such as 0.1 for a quick look).
+        #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
+        scale: f64,
         /// How many times to repeat each measurement (the best is kept).
         #[arg(long, default_value_t = 3)]
         repeat: u32,
+        /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print dsim's manual page (roff, for `man -l -`).
+    Man,
+}
+
+/// `--scale`: a positive number, fractions allowed.
+fn parse_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 1000.0 => Ok(x),
+        _ => Err(format!(
+            "`{text}` is not a scale; expected a number above 0 and at most 1000, such as 0.1 or 2"
+        )),
+    }
 }
 
 #[derive(Args)]
@@ -135,10 +169,12 @@ pub struct ExploreArgs {
     /// Where repros go.
     #[arg(long, value_name = "DIR", default_value = "dsim-out")]
     pub out: PathBuf,
-    /// Write the results as JSON (what `dsim merge` reads).
+    /// Write the results as JSON (what `dsim merge` reads; `-`: standard
+    /// output, the summary then goes to standard error).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write JUnit XML: a testcase per scenario, a failure per finding.
+    /// Write JUnit XML: a testcase per scenario, a failure per finding
+    /// (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Shrink each finding's repro.
@@ -177,6 +213,7 @@ impl DrawArgs {
 
 /// Filters of the terminal trace view (each implies `--trace`).
 #[derive(Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Trace view filters")]
 pub struct ViewArgs {
     /// Only records that touch these processes (n1,n3,c0): where they
     /// happened, or a message's sender or receiver.

@@ -14,6 +14,7 @@
 //! ```
 
 mod cli;
+mod colour;
 mod commands;
 mod error;
 mod files;
@@ -32,6 +33,12 @@ static REGISTRY: OnceLock<Registry> = OnceLock::new();
 /// The protocols and models dsim ships.
 pub fn builtin() -> Registry {
     protocols::registry()
+}
+
+/// The command line's definition: every command, flag and argument with
+/// its help (for tests, completions and the manual page).
+pub fn command() -> clap::Command {
+    <cli::Cli as clap::CommandFactory>::command()
 }
 
 /// The registry the running command line was started with.
@@ -56,7 +63,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
     match commands::dispatch(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", reports::text::terminal(&e.to_string()));
+            colour::eprint(&format!("{}\n", reports::text::terminal(&e.to_string())));
             ExitCode::from(error::EXIT_INPUT)
         }
     }

@@ -24,7 +24,7 @@ fn a_stale_read_is_explained_with_the_longest_prefix_and_times() {
     let (code, out, _) = check(&["tests/histories/register-stale.edn", "--model", "register"]);
     assert_eq!(code, Some(1));
     assert!(out.contains("NOT linearizable (model register)"), "{out}");
-    assert!(out.contains("places 2 operation(s); after them the register holds 2"), "{out}");
+    assert!(out.contains("places 2 operations; after them the register holds 2"), "{out}");
     assert!(out.contains("event #4     process 2 read -> 1   invoked 500ns, completed 600ns"), "{out}");
 
     let (code, out, _) = check(&["tests/histories/register-stale.edn", "--model", "register", "--json"]);

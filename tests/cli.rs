@@ -16,7 +16,7 @@ fn run_prints_the_resolved_configuration_then_the_summary() {
         "seed        4",
         "nodes       5 servers, full mesh",
         "latency uniform 1ms..8ms, drop 0.01",
-        "partition #1: {n0 n1} | {n2 n3 n4}",
+        "partition #2: {n0 n1} | {n2 n3 n4}",
         "settle: heal",
         "events",
         "virtual time  20s",
@@ -112,7 +112,8 @@ fn list_names_protocols_bugs_properties_workloads_faults_and_topologies() {
 fn trace_is_written_as_json_lines() {
     let dir = common::temp_dir("trace");
     let trace = dir.join("run.jsonl");
-    let o = dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace", trace.to_str().unwrap(), "--json"]);
+    let o =
+        dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace-file", trace.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let text = std::fs::read_to_string(&trace).unwrap();
@@ -125,11 +126,11 @@ fn trace_is_written_as_json_lines() {
         .iter()
         .any(|l| l.kind == sim::trace::Kind::Deliver && l.from.is_some() && l.sent_ns.is_some()));
     // Running again over our own trace is allowed; over a user's file is not.
-    let again = dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace", trace.to_str().unwrap()]);
+    let again = dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace-file", trace.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(0));
     let notes = dir.join("notes.txt");
     std::fs::write(&notes, "my notes\n").unwrap();
-    let refused = dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace", notes.to_str().unwrap()]);
+    let refused = dsim(&["run", "tests/fixtures/tiny-gossip.toml", "--trace-file", notes.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("not overwriting"));
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n", "the user's file is untouched");

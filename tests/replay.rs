@@ -101,7 +101,7 @@ fn replay_can_print_and_write_the_trace() {
     assert!(text.lines().nth(1).is_some_and(|l| l.starts_with("#1 ")), "{}", &text[..200.min(text.len())]);
     assert!(text.contains(" crash ") && text.contains("crash n"), "faults appear in the trace");
     let trace = dir.join("trace.jsonl");
-    let o = dsim(&["replay", path.to_str().unwrap(), "--trace", trace.to_str().unwrap()]);
+    let o = dsim(&["replay", path.to_str().unwrap(), "--trace-file", trace.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let text = std::fs::read_to_string(&trace).unwrap();
     let records: Vec<sim::trace::TraceLine> =

@@ -102,8 +102,8 @@ fn the_terminal_view_filters_by_node_kind_window_and_text() {
         "{}",
         stderr(&bad)
     );
-    let bad = dsim(&["replay", r, "--trace", dir.join("t.jsonl").to_str().unwrap(), "--node", "n1"]);
-    assert_eq!(bad.status.code(), Some(2), "filters are for the terminal view");
+    let bad = dsim(&["replay", r, "--trace-file", "-", "--node", "n1"]);
+    assert_eq!(bad.status.code(), Some(2), "the view and the JSON trace cannot share standard output");
 }
 
 #[test]

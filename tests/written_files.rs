@@ -32,7 +32,7 @@ fn trace_refuses_files_that_only_look_like_traces() {
     for (what, contents) in LOOKALIKES {
         let file = dir.join("mine.jsonl");
         std::fs::write(&file, contents).unwrap();
-        let o = dsim(&["run", TINY, "--trace", file.to_str().unwrap()]);
+        let o = dsim(&["run", TINY, "--trace-file", file.to_str().unwrap()]);
         assert_refused(&o, &file, contents, what);
     }
 }
@@ -63,20 +63,20 @@ fn never_writes_through_a_symbolic_link() {
     std::fs::write(&target, "precious\n").unwrap();
     let link = dir.join("trace.jsonl");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let o = dsim(&["run", TINY, "--trace", link.to_str().unwrap()]);
+    let o = dsim(&["run", TINY, "--trace-file", link.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
 
     // Not even to a file dsim wrote itself, nor to create a missing one.
     let ours = dir.join("ours.jsonl");
-    let o = dsim(&["run", TINY, "--trace", ours.to_str().unwrap()]);
+    let o = dsim(&["run", TINY, "--trace-file", ours.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let to_ours = dir.join("to-ours.jsonl");
     std::os::unix::fs::symlink(&ours, &to_ours).unwrap();
     let dangling = dir.join("dangling.json");
     std::os::unix::fs::symlink(dir.join("nowhere.json"), &dangling).unwrap();
-    for (flag, link) in [("--trace", &to_ours), ("--history", &dangling)] {
+    for (flag, link) in [("--trace-file", &to_ours), ("--history", &dangling)] {
         let o = dsim(&["run", TINY, flag, link.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
         assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
@@ -91,7 +91,7 @@ fn refuses_fifos_and_devices_without_blocking_on_them() {
     let fifo = dir.join("trace.fifo");
     common::mkfifo(&fifo);
     for target in [fifo.to_str().unwrap(), "/dev/zero", "/dev/null"] {
-        let o = dsim_within(60, &["run", TINY, "--trace", target]);
+        let o = dsim_within(60, &["run", TINY, "--trace-file", target]);
         assert_eq!(o.status.code(), Some(2), "{target}: {}", stderr(&o));
         assert!(stderr(&o).contains("not a regular file"), "{target}: {}", stderr(&o));
     }
@@ -111,8 +111,14 @@ fn dsim_rewrites_its_own_files_and_reads_them_back() {
     let p = |name: &str| dir.join(name).display().to_string();
     let (trace, history, json, junit) = (p("t.jsonl"), p("h.json"), p("s.json"), p("s.xml"));
     for _ in 0..2 {
-        let o =
-            dsim(&["run", "scenarios/register/lossy-links.toml", "--trace", &trace, "--history", &history]);
+        let o = dsim(&[
+            "run",
+            "scenarios/register/lossy-links.toml",
+            "--trace-file",
+            &trace,
+            "--history",
+            &history,
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let o = dsim(&["explore", TINY, "--count", "3", "--json", &json, "--junit", &junit]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -146,12 +152,12 @@ fn a_file_is_replaced_by_rename_not_rewritten_in_place() {
     // reader never sees half a file.
     let dir = common::temp_dir("rename");
     let trace = dir.join("t.jsonl");
-    let o = dsim(&["run", TINY, "--trace", trace.to_str().unwrap(), "--seed", "1"]);
+    let o = dsim(&["run", TINY, "--trace-file", trace.to_str().unwrap(), "--seed", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let old = std::fs::read(&trace).unwrap();
     let keep = dir.join("old.jsonl");
     std::fs::hard_link(&trace, &keep).unwrap();
-    let o = dsim(&["run", TINY, "--trace", trace.to_str().unwrap(), "--seed", "2"]);
+    let o = dsim(&["run", TINY, "--trace-file", trace.to_str().unwrap(), "--seed", "2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(std::fs::read(&keep).unwrap() == old, "the old file was not written through");
     assert!(std::fs::read(&trace).unwrap() != old, "the new trace is in place");
@@ -161,9 +167,10 @@ fn a_file_is_replaced_by_rename_not_rewritten_in_place() {
 fn a_dash_means_standard_output() {
     let dir = common::temp_dir("dash");
     let tiny = common::root().join(TINY).display().to_string();
-    let o = dsim_in(&dir, &["run", &tiny, "--trace", "-"]);
+    let o = dsim_in(&dir, &["run", &tiny, "--trace-file", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("{\"dsim\":\"trace\",\"version\":2}\n{\"step\":1,"), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("{\"dsim\":\"trace\",\"version\":2}\n{\"step\":1,"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("result: ok"), "the summary moves to stderr: {}", stderr(&o));
     let o = dsim_in(&dir, &["run", &tiny, "--history", "-"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("{\"dsim\":\"history\""), "{}", stdout(&o));
@@ -171,7 +178,7 @@ fn a_dash_means_standard_output() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is the JSON alone");
     assert_eq!(v["dsim"], "sweep");
-    assert!(stderr(&o).contains("explore: 1 scenario(s)"), "the summary moves to stderr");
+    assert!(stderr(&o).contains("explore: 1 scenario,"), "the summary moves to stderr");
     let o = dsim_in(&dir, &["explore", &tiny, "--count", "2", "--junit", "-"]);
     assert!(stdout(&o).starts_with("<?xml"), "{}", stdout(&o));
     assert!(!dir.join("-").exists(), "no file named -");

@@ -37,10 +37,20 @@ pub fn describe(
         row(&mut s, "bug", &format!("{bug} (seeded on purpose)"));
     }
     row(&mut s, "seed", &seed.to_string());
-    row(&mut s, "nodes", &format!("{} servers, {}", scenario.nodes, scenario.network.topology));
+    row(
+        &mut s,
+        "nodes",
+        &format!(
+            "{}, {}",
+            crate::numbers::things(scenario.nodes as u64, "server"),
+            scenario.network.topology
+        ),
+    );
     let mut net = scenario.network.default.to_string();
     if !scenario.network.links.is_empty() {
-        net.push_str(&format!("; {} links differ", scenario.network.links.len()));
+        let n = scenario.network.links.len() as u64;
+        let verb = if n == 1 { "differs" } else { "differ" };
+        net.push_str(&format!("; {} {verb}", crate::numbers::things(n, "link")));
     }
     row(&mut s, "network", &net);
     match &scenario.workload {
@@ -50,9 +60,9 @@ pub fn describe(
                 &mut s,
                 "workload",
                 &format!(
-                    "{}: {} clients aiming at {} ops/s in all, one operation at a time each; timeout {}, retry {}",
+                    "{}: {} aiming at {} ops/s in all, one operation at a time each; timeout {}, retry {}",
                     w.kind,
-                    w.clients,
+                    crate::numbers::things(w.clients as u64, "client"),
                     crate::numbers::si(per_sec),
                     w.timeout,
                     w.retry
@@ -130,11 +140,15 @@ pub fn describe(
     if entries + more > l.max_faults {
         let _ = writeln!(
             s,
-            "fault schedule (more than {} entries: more than max_faults lets strike):",
-            crate::numbers::thousands(l.max_faults as u64)
+            "fault schedule (more than {}: more than max_faults lets strike):",
+            crate::numbers::count(l.max_faults as u64, "entry", "entries")
         );
     } else {
-        let _ = writeln!(s, "fault schedule ({} entries):", entries + more);
+        let _ = writeln!(
+            s,
+            "fault schedule ({}):",
+            crate::numbers::count((entries + more) as u64, "entry", "entries")
+        );
     }
     s.push_str(&shown);
     if more > 0 {

@@ -52,10 +52,10 @@ pub fn junit(doc: &Document) -> String {
         x.push_str(">\n");
         for f in &w.findings {
             let mut body = format!(
-                "{} ({}) violated on {} seed(s), smallest {}: {}\n",
+                "{} ({}) violated on {}, smallest {}: {}\n",
                 f.property,
                 f.kind,
-                f.seeds.len(),
+                crate::numbers::things(f.seeds.len() as u64, "seed"),
                 f.smallest_seed(),
                 f.message
             );

@@ -73,8 +73,8 @@ pub fn explain(history: &History, model: &str, ce: &Counterexample) -> String {
     let _ = writeln!(s, "NOT linearizable (model {model}){key}");
     let _ = writeln!(
         s,
-        "  the longest linearizable order found places {} operation(s); after them the {model} holds {}",
-        ce.prefix.len(),
+        "  the longest linearizable order found places {}; after them the {model} holds {}",
+        crate::numbers::things(ce.prefix.len() as u64, "operation"),
         ce.state
     );
     let _ = writeln!(

@@ -1,7 +1,7 @@
 //! Sweep reports: the text summary, and the JSON document that `dsim merge`
 //! reads back.
 
-use crate::numbers::{seconds, si, thousands};
+use crate::numbers::{seconds, si, things, thousands};
 use serde::{Deserialize, Serialize};
 use sim::explore::Sweep;
 use sim::Time;
@@ -17,6 +17,11 @@ pub struct Document {
     pub dsim_version: String,
     pub jobs: Option<usize>,
     pub wall_time_s: Option<f64>,
+    /// The verdict of the whole document, named as `run --json` names a
+    /// run's: `ok`, `violation`, `limit` or `nondeterministic` (which wins
+    /// over the others, as its exit code 4 does).
+    #[serde(default)]
+    pub outcome: String,
     pub sweeps: Vec<Sweep>,
 }
 
@@ -27,6 +32,7 @@ impl Document {
             dsim_version: env!("CARGO_PKG_VERSION").to_string(),
             jobs,
             wall_time_s,
+            outcome: outcome(&sweeps).to_string(),
             sweeps,
         }
     }
@@ -51,6 +57,19 @@ impl Document {
     }
 }
 
+/// The outcome of a set of sweeps, worst first.
+pub fn outcome(sweeps: &[Sweep]) -> &'static str {
+    if sweeps.iter().any(|s| !s.nondeterministic.is_empty()) {
+        "nondeterministic"
+    } else if sweeps.iter().any(|s| !s.findings.is_empty()) {
+        "violation"
+    } else if sweeps.iter().any(|s| !s.limited.seeds.is_empty()) {
+        "limit"
+    } else {
+        "ok"
+    }
+}
+
 fn sweep_marker() -> String {
     "sweep".to_string()
 }
@@ -60,7 +79,7 @@ pub fn summary(doc: &Document) -> String {
     let mut s = String::new();
     let seeds: u64 = doc.sweeps.iter().map(|w| w.seeds_run).sum();
     let events: u64 = doc.sweeps.iter().map(|w| w.events).sum();
-    let _ = write!(s, "explore: {} scenario(s), {} seeds", doc.sweeps.len(), thousands(seeds));
+    let _ = write!(s, "explore: {}, {}", things(doc.sweeps.len() as u64, "scenario"), things(seeds, "seed"));
     if let Some(w) = doc.wall_time_s {
         let _ = write!(
             s,
@@ -70,7 +89,7 @@ pub fn summary(doc: &Document) -> String {
             si(events as f64 / w)
         );
         if let Some(j) = doc.jobs {
-            let _ = write!(s, ", {j} jobs");
+            let _ = write!(s, ", {}", things(j as u64, "job"));
         }
         s.push(')');
     }
@@ -98,11 +117,12 @@ pub fn summary(doc: &Document) -> String {
         "{}",
         match (findings, nondet, limited) {
             (0, 0, 0) => "no finding".to_string(),
-            (0, 0, l) => format!("no finding, but {l} seed(s) hit a limit without a verdict"),
+            (0, 0, l) =>
+                format!("no finding, but {} hit a limit without a verdict", things(l as u64, "seed")),
             (f, n, _) => {
-                let mut t = format!("{f} finding(s)");
+                let mut t = things(f as u64, "finding");
                 if n > 0 {
-                    t.push_str(&format!(", {n} non-deterministic seed(s)"));
+                    t.push_str(&format!(", {} not deterministic", things(n as u64, "seed")));
                 }
                 t
             }
@@ -111,13 +131,23 @@ pub fn summary(doc: &Document) -> String {
     s
 }
 
+/// A trace record as the terminal view shows it.
+fn record(r: &Option<serde_json::Value>) -> String {
+    match r {
+        Some(v) => serde_json::from_value::<sim::trace::TraceLine>(v.clone())
+            .map(|t| sim::trace::human(&t))
+            .unwrap_or_else(|_| v.to_string()),
+        None => "(the run had already ended)".to_string(),
+    }
+}
+
 fn sweep_text(s: &mut String, w: &Sweep) {
     let bug = w.bug.as_ref().map_or(String::new(), |b| format!(" [bug {b}]"));
     let _ = write!(s, "{}{bug}  seeds {}: {} run", w.path, w.seeds.describe(w.shard), thousands(w.seeds_run));
     if let Some(t) = w.wall_time_s {
         let _ = write!(s, " in {} ({} seeds/s)", seconds(t), si(w.seeds_run as f64 / t));
     }
-    let _ = writeln!(s, ", {} finding(s)", w.findings.len());
+    let _ = writeln!(s, ", {}", things(w.findings.len() as u64, "finding"));
     if !w.sometimes.is_empty() {
         let parts: Vec<String> = w
             .sometimes
@@ -132,10 +162,10 @@ fn sweep_text(s: &mut String, w: &Sweep) {
     for f in &w.findings {
         let _ = writeln!(
             s,
-            "  FINDING {} ({}) on {} seed(s), smallest {}, at step {} ({}):\n    {}",
+            "  FINDING {} ({}) on {}, smallest {}, at step {} ({}):\n    {}",
             f.property,
             f.kind,
-            thousands(f.seeds.len() as u64),
+            things(f.seeds.len() as u64, "seed"),
             f.smallest_seed(),
             thousands(f.step),
             Time(f.time_ns).approx(),
@@ -151,18 +181,45 @@ fn sweep_text(s: &mut String, w: &Sweep) {
     if !w.limited.seeds.is_empty() {
         let _ = writeln!(
             s,
-            "  {} seed(s) hit a limit (first: seed {}: {})",
-            w.limited.seeds.len(),
+            "  {} hit a limit (first: seed {}: {})",
+            things(w.limited.seeds.len() as u64, "seed"),
             w.limited.seeds[0],
             w.limited.first_reason.as_deref().unwrap_or("?")
         );
     }
-    for n in &w.nondeterministic {
+    if let Some(n) = w.nondeterministic.iter().min_by_key(|n| n.seed) {
+        // Grouped like a finding: how many, the smallest, and where its
+        // two runs first differ.
         let _ = writeln!(
             s,
-            "  NOT DETERMINISTIC: seed {} gave trace hashes {} and {} (the runs agree up to step {} at least)",
-            n.seed, n.first_hash, n.second_hash, n.agreed_until
+            "  NOT DETERMINISTIC on {}, smallest {}: trace hashes {} and {}",
+            things(w.nondeterministic.len() as u64, "seed"),
+            n.seed,
+            n.first_hash,
+            n.second_hash
         );
+        match &n.first_difference {
+            Some(d) => {
+                let _ = writeln!(
+                    s,
+                    "    first difference at event #{}:\n      run 1: {}\n      run 2: {}\n    traces: {} and {}",
+                    thousands(d.event),
+                    record(&d.run1),
+                    record(&d.run2),
+                    d.traces[0],
+                    d.traces[1]
+                );
+            }
+            None => {
+                let _ = writeln!(s, "    the runs agree up to step {} at least", thousands(n.agreed_until));
+            }
+        }
+        if w.nondeterministic.len() > 1 {
+            let rest: Vec<String> = w.nondeterministic.iter().map(|n| n.seed.to_string()).take(20).collect();
+            let more = w.nondeterministic.len().saturating_sub(20);
+            let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+            let _ = writeln!(s, "    seeds: {}{tail}", rest.join(", "));
+        }
     }
     s.push('\n');
 }

@@ -67,6 +67,10 @@ pub struct Shrunk {
 /// Builds a runner for a scenario (the protocol registry, or `sim::prepare`).
 pub type Prepare<'a> = &'a dyn Fn(Scenario) -> Result<Box<dyn Runner>, Diagnostic>;
 
+/// Told after every candidate run: the runs tried so far and the size of
+/// the smallest failing run kept, so that a long shrink shows it is alive.
+pub type OnProgress<'a> = &'a dyn Fn(u32, &Size);
+
 /// A fault and the fault that undoes it, shrunk together.
 #[derive(Clone, Debug)]
 struct Unit {
@@ -88,10 +92,21 @@ struct Shrinker<'a> {
     units: Vec<Unit>,
     best: RunResult,
     scenario: Scenario,
+    on_progress: OnProgress<'a>,
 }
 
 /// Shrinks `repro` with at most `max_runs` candidate runs.
 pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shrunk, Diagnostic> {
+    shrink_with_progress(repro, prepare, max_runs, &|_, _| {})
+}
+
+/// [`shrink`], telling `on_progress` after every candidate run.
+pub fn shrink_with_progress(
+    repro: &Repro,
+    prepare: Prepare<'_>,
+    max_runs: u32,
+    on_progress: OnProgress<'_>,
+) -> Result<Shrunk, Diagnostic> {
     let original = Scenario::parse(&repro.scenario.path, &repro.scenario.source)?;
     let Some(violation) = &repro.violation else {
         return Err(Diagnostic::file(
@@ -125,6 +140,7 @@ pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shru
         units: units_of(&repro.faults),
         best: first,
         scenario: original,
+        on_progress,
     };
     // The same run without the scripted faults and nemesis in the scenario:
     // the explicit schedule already holds them.
@@ -151,6 +167,15 @@ pub fn shrink(repro: &Repro, prepare: Prepare<'_>, max_runs: u32) -> Result<Shru
     let after = Size::of(&s.scenario, &s.best);
     let repro = Repro::new(&s.path, &s.scenario.source, &s.best);
     Ok(Shrunk { repro, before, after, runs: s.runs })
+}
+
+/// Whether a candidate of size `new` may replace the run of size `old`:
+/// neither more faults nor more operations, and no larger by (faults,
+/// operations, events) in that order.
+fn no_larger(new: &Size, old: &Size) -> bool {
+    new.faults <= old.faults
+        && new.operations <= old.operations
+        && (new.faults, new.operations, new.events) <= (old.faults, old.operations, old.events)
 }
 
 /// Seeds after the current one tried when a reduction loses the failure.
@@ -265,18 +290,21 @@ impl Shrinker<'_> {
         }
         let Ok(runner) = (self.prepare)(scenario.clone()) else { return false };
         let result = runner.run(self.seed, RunOptions { trace: None, faults: Some(faults) });
-        // Still the same failure, and no bigger: fewer faults before it, or
-        // as many and no more events.
+        // Still the same failure, and no bigger: no more faults before it
+        // and no more operations, and by (faults, operations, events) no
+        // larger, so that a shrink never ends with more of any of the first
+        // two than it started with. Events may grow only when faults or
+        // operations went down (a crash removed lets more happen).
         let (new, old) = (Size::of(&scenario, &result), Size::of(&self.scenario, &self.best));
-        let no_bigger = (new.faults, new.events) <= (old.faults, old.events);
-        if no_bigger && result.violation.as_ref().is_some_and(|v| v.property == self.property) {
+        let kept =
+            no_larger(&new, &old) && result.violation.as_ref().is_some_and(|v| v.property == self.property);
+        if kept {
             self.units = units;
             self.best = result;
             self.scenario = scenario;
-            true
-        } else {
-            false
         }
+        (self.on_progress)(self.runs, &Size::of(&self.scenario, &self.best));
+        kept
     }
 
     /// Like `attempt`, and if the candidate no longer fails, tries it again
@@ -543,5 +571,29 @@ fn min_nodes_by_scenario_role(scenario: &Scenario, runner: &dyn Runner) -> Vec<u
                 i.and_then(|i| mins.get(i).copied()).unwrap_or(1)
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_never_takes_more_faults_or_operations() {
+        let size = |faults, operations, events| Size {
+            faults,
+            schedule: faults,
+            operations,
+            events,
+            duration: Span::ZERO,
+            nodes: 3,
+            clients: 1,
+        };
+        let old = size(2, 174, 9000);
+        assert!(no_larger(&size(2, 174, 9000), &old));
+        assert!(no_larger(&size(1, 170, 12_000), &old), "fewer faults and operations, more events");
+        assert!(!no_larger(&size(1, 184, 5000), &old), "fewer faults but more operations");
+        assert!(!no_larger(&size(2, 174, 9001), &old));
+        assert!(!no_larger(&size(3, 100, 100), &old));
     }
 }

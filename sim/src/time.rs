@@ -36,17 +36,24 @@ macro_rules! nanoseconds {
             }
 
             /// For people: three decimals at most in the largest fitting
-            /// unit (`1.85s`, `12.5ms`). Lossy; `Display` is exact.
+            /// unit (`1.85s`, `12.5ms`); the same text as `Display`.
             pub fn approx(self) -> String {
                 approx(self.0)
+            }
+
+            /// For files read back: the largest unit that shows the value
+            /// exactly (`1.5s`, `250ms`, `6617219.845us`), never rounded.
+            pub const fn exact(self) -> Exact {
+                Exact(self.0)
             }
         }
 
         impl fmt::Display for $name {
-            /// The largest unit that shows the value exactly: `1.5s`,
-            /// `250ms`, `17ns`.
+            /// For people, as they read durations: three decimals at most
+            /// in the largest fitting unit (`6.617s`, `45.61ms`, `17ns`).
+            /// Lossy: files that are read back use [`Self::exact`].
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                exact(self.0, f)
+                f.pad(&approx(self.0))
             }
         }
     };
@@ -136,9 +143,24 @@ impl std::ops::Mul<u64> for Span {
     }
 }
 
+/// Nanoseconds shown exactly, in the largest unit that holds them without
+/// rounding: what scenario files and other files read back are written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exact(pub u64);
+
+impl fmt::Display for Exact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        exact(self.0, f)
+    }
+}
+
 fn approx(ns: u64) -> String {
+    if ns == 0 {
+        return "0s".to_string();
+    }
     for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
-        if ns >= scale {
+        // 999.9999ms reads as 1s, not as 1000ms.
+        if ns as f64 / scale as f64 >= 0.9999995 {
             let text = format!("{:.3}", ns as f64 / scale as f64);
             let text = text.trim_end_matches('0').trim_end_matches('.');
             return format!("{text}{unit}");
@@ -268,7 +290,7 @@ pub struct Duration(pub Span);
 
 impl Serialize for Duration {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        s.collect_str(&self.0.exact())
     }
 }
 
@@ -328,7 +350,11 @@ impl<'de> Deserialize<'de> for DurationRange {
 
 impl Serialize for DurationRange {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if self.min == self.max {
+            s.collect_str(&self.min.exact())
+        } else {
+            s.collect_str(&format_args!("{}..{}", self.min.exact(), self.max.exact()))
+        }
     }
 }
 
@@ -360,13 +386,19 @@ mod tests {
     }
 
     #[test]
-    fn displays_exactly() {
+    fn displays_for_people_and_exactly_for_files() {
         assert_eq!(Span::from_millis(1500).to_string(), "1.5s");
         assert_eq!(Span::from_millis(250).to_string(), "250ms");
         assert_eq!(Span(17).to_string(), "17ns");
-        assert_eq!(Span(1_234_567).to_string(), "1234.567us");
-        for t in [Span(1), Span::from_millis(3), Span::from_secs(30), Span(1_500_000)] {
-            assert_eq!(parse_duration(&t.to_string()), Ok(t));
+        assert_eq!(Span(0).to_string(), "0s");
+        assert_eq!(Span(6_617_219_845).to_string(), "6.617s");
+        assert_eq!(Span(45_610_000).to_string(), "45.61ms");
+        assert_eq!(Span(999_999_999).to_string(), "1s");
+        assert_eq!(format!("{:>7}", Span::from_millis(5)), "    5ms");
+        assert_eq!(Span(1_234_567).exact().to_string(), "1234.567us");
+        assert_eq!(Span(6_617_219_845).exact().to_string(), "6617219.845us");
+        for t in [Span(1), Span::from_millis(3), Span::from_secs(30), Span(1_500_000), Span(6_617_219_845)] {
+            assert_eq!(parse_duration(&t.exact().to_string()), Ok(t));
         }
     }
 

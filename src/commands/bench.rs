@@ -111,7 +111,7 @@ fn run_scenario(source: &str, path: &str, seeds: std::ops::Range<u64>) -> Result
     Ok(events)
 }
 
-pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
+pub fn bench(scale: f64, repeat: u32, json: bool) -> Result<u8, CliError> {
     if cfg!(debug_assertions) && !json {
         eprintln!(
             "warning: this is a debug build; its figures mean little. Use `cargo run --release -- bench`."
@@ -119,8 +119,10 @@ pub fn bench(scale: u64, repeat: u32, json: bool) -> Result<u8, CliError> {
     }
     // About 3.3 million deliveries each (times `scale`): 5 messages in
     // flight for an hour, or 100 for three minutes, at 5.5ms a hop.
-    let five = relay_scenario(5, 0, &format!("{}s", scale * 3600));
-    let hundred = relay_scenario(100, 4, &format!("{}s", scale * 180));
+    // Whole milliseconds, so that any fraction makes a valid duration.
+    let ms = |seconds: f64| format!("{}ms", ((seconds * scale * 1000.0).round() as u64).max(1));
+    let five = relay_scenario(5, 0, &ms(3600.0));
+    let hundred = relay_scenario(100, 4, &ms(180.0));
     let mut figures = Vec::new();
     let bare_events = run_scenario(&hundred, "relay-100", 0..1)?;
     figures.push(measure("bare event loop: heap + ChaCha, no engine (100 hosts)", repeat, || {

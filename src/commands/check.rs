@@ -16,7 +16,7 @@ pub struct CheckArgs {
     pub history: PathBuf,
     /// The model: register, cas-register, kv, mutex, set, unordered-queue
     /// or fifo-queue.
-    #[arg(long)]
+    #[arg(long, value_name = "MODEL")]
     pub model: String,
     /// auto, dsim, edn or jepsen-log.
     #[arg(long, default_value = "auto")]
@@ -31,6 +31,7 @@ pub struct CheckArgs {
     /// 3): the bound on the search's memory.
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub max_configurations: usize,
+    /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
     /// Write one self-contained HTML page: the history as a timeline and,

@@ -11,14 +11,13 @@ use sim::time::parse_duration;
 use std::path::Path;
 
 fn parse_seeds(text: &str) -> Result<Seeds, CliError> {
-    let bad = || CliError::Usage(format!("--seeds `{text}` is not a range; expected A..B, such as 0..1000"));
-    let (a, b) = text.split_once("..").ok_or_else(bad)?;
-    let (start, end): (u64, u64) =
-        (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-    if start >= end {
-        return Err(CliError::Usage(format!("--seeds {text} is empty: the end is excluded")));
+    match Seeds::parse(text) {
+        Ok(s @ Seeds::Range { .. }) => Ok(s),
+        Ok(Seeds::From { .. }) => Err(CliError::Usage(format!(
+            "--seeds {text} has no end; give A..B, or --for DURATION to run seeds for a while"
+        ))),
+        Err(e) => Err(CliError::Usage(format!("--seeds: {e}"))),
     }
-    Ok(Seeds::Range { start, end })
 }
 
 /// The exit code of a set of sweeps.
@@ -48,11 +47,7 @@ pub fn check_outputs(json: Option<&Path>, junit: Option<&Path>) -> Result<(), Cl
 /// writes the JSON and JUnit files asked for.
 pub fn write_outputs(doc: &Document, json: Option<&Path>, junit: Option<&Path>) -> Result<(), CliError> {
     let summary = reports::sweep::summary(doc);
-    if json.or(junit).is_some_and(files::is_stdout) {
-        eprint!("{}", reports::text::terminal(&summary));
-    } else {
-        print!("{}", reports::text::terminal(&summary));
-    }
+    crate::colour::print(&reports::text::terminal(&summary), json.or(junit).is_some_and(files::is_stdout));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(doc).expect("JSON serializes") + "\n";
         files::write_output(path, files::SWEEP, &text)?;
@@ -122,8 +117,8 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
         if args.shrink {
             shrink_findings(&mut sweep, &args.out)?;
         }
-        if let Some(n) = sweep.nondeterministic.first() {
-            show_first_difference(runner_for(&sweep, args.swarm)?.as_ref(), n.seed, &args.out)?;
+        if !sweep.nondeterministic.is_empty() {
+            find_first_differences(&mut sweep, args.swarm, &args.out)?;
         }
         sweeps.push(sweep);
     }
@@ -163,7 +158,7 @@ fn write_sweep_page(page: &Path, doc: &Document) -> Result<(), CliError> {
         }
         links.push(row);
     }
-    let title = format!("dsim explore: {} scenario(s)", doc.sweeps.len());
+    let title = format!("dsim explore: {}", reports::numbers::things(doc.sweeps.len() as u64, "scenario"));
     files::write_output(page, files::HTML, &reports::html::sweep_page(&title, doc, &links))
 }
 
@@ -203,15 +198,25 @@ fn runner_for(sweep: &Sweep, swarm: bool) -> Result<Box<dyn sim::Runner>, CliErr
     Ok(crate::registry().prepare(scenario)?)
 }
 
-/// Reruns a seed that was not deterministic with full traces, and shows the
-/// first event where the runs differ (on stderr: stdout holds the summary).
-fn show_first_difference(runner: &dyn sim::Runner, seed: u64, out: &Path) -> Result<(), CliError> {
-    let (_, _, divergence) = super::run::compare_two_runs(runner, seed, out)?;
-    match divergence {
-        Some(d) => eprint!("{}", reports::determinism::describe(seed, &d)),
-        None => eprintln!(
-            "seed {seed} differed in the sweep but two traced reruns agreed; it may depend on other runs"
-        ),
+/// Most seeds that were not deterministic rerun with full traces: the
+/// smallest ones, whose first difference the summary shows.
+const TRACED_NONDETERMINISTIC: usize = 20;
+
+/// Reruns the seeds that were not deterministic twice with full traces
+/// (kept under `out`), as `run --check-determinism` does, and records
+/// where each pair of runs first differs.
+fn find_first_differences(sweep: &mut Sweep, swarm: bool, out: &Path) -> Result<(), CliError> {
+    let runner = runner_for(sweep, swarm)?;
+    sweep.nondeterministic.sort_by_key(|n| n.seed);
+    for n in sweep.nondeterministic.iter_mut().take(TRACED_NONDETERMINISTIC) {
+        let (_, _, divergence) = super::run::compare_two_runs(runner.as_ref(), n.seed, out)?;
+        match divergence {
+            Some(d) => n.first_difference = Some(Box::new(sim::explore::FirstDifference::of(&d))),
+            None => crate::colour::eprint(&format!(
+                "warning: seed {} differed in the sweep but two traced reruns agreed; it may depend on other runs\n",
+                n.seed
+            )),
+        }
     }
     Ok(())
 }

@@ -46,15 +46,15 @@ pub fn merge(files: &[PathBuf], json: Option<&Path>, junit: Option<&Path>) -> Re
     super::explore::write_outputs(&merged, json, junit)?;
     let mut code = super::explore::exit_code(&merged.sweeps);
     for m in &missing {
-        eprintln!("warning: incomplete: {}", m.describe());
+        crate::colour::eprint(&format!("warning: incomplete: {}\n", m.describe()));
     }
     if !missing.is_empty() {
-        let line = format!("incomplete: {} scenario(s) lack shards; see the warnings\n", missing.len());
-        if json.or(junit).is_some_and(crate::files::is_stdout) {
-            eprint!("{line}");
-        } else {
-            print!("{line}");
-        }
+        let verb = if missing.len() == 1 { "lacks" } else { "lack" };
+        let line = format!(
+            "incomplete: {} {verb} shards; see the warnings\n",
+            reports::numbers::things(missing.len() as u64, "scenario")
+        );
+        crate::colour::print(&line, json.or(junit).is_some_and(crate::files::is_stdout));
         code = crate::error::worst(code, EXIT_LIMIT);
     }
     Ok(code)

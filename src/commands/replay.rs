@@ -50,30 +50,24 @@ fn repro_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
+/// `terminal`: print the trace view (`--trace` or one of its filters);
+/// `trace_file`: write the trace as JSON lines (`-`: standard output).
 pub fn replay(
     path: &Path,
-    trace: Option<&Path>,
+    terminal: bool,
+    trace_file: Option<&Path>,
     json: bool,
     view: &ViewArgs,
     drawings: &Drawings,
 ) -> Result<u8, CliError> {
     let files = repro_files(path)?;
-    let terminal = trace == Some(Path::new("-")) || (trace.is_none() && view.any());
-    if view.any() && !terminal {
+    if (trace_file.is_some() || terminal || drawings.wanted()) && files.len() > 1 {
         return Err(CliError::Usage(
-            "--node, --kind, --around and --grep filter the trace printed in the terminal; \
-             --trace FILE writes every record"
+            "--trace, --trace-file, the trace filters, --html and --perfetto replay one repro, not a folder"
                 .into(),
         ));
     }
-    if (trace.is_some() || terminal || drawings.wanted()) && files.len() > 1 {
-        return Err(CliError::Usage(
-            "--trace, its filters, --html and --perfetto replay one repro, not a folder".into(),
-        ));
-    }
-    if terminal && json {
-        return Err(CliError::Usage("--json and the terminal trace both want standard output".into()));
-    }
+    super::run::one_stdout(terminal, trace_file, json)?;
     drawings.check()?;
     let mut worst = EXIT_OK;
     let mut reports = Vec::new();
@@ -83,9 +77,9 @@ pub fn replay(
             true => Some(terminal_view(file, &repro, view)?),
             false => None,
         };
-        let mut json_sink = match trace {
-            Some(p) if p != Path::new("-") => Some(JsonLines::new(crate::files::create_trace(p)?)),
-            _ => None,
+        let mut json_sink = match trace_file {
+            Some(p) => Some(JsonLines::new(crate::files::create_trace(p)?)),
+            None => None,
         };
         let mut kept = drawings.wanted().then(VecSink::default);
         let mut fanout = Fanout::default();
@@ -122,7 +116,9 @@ pub fn replay(
         if json {
             reports.push(replay_json(file, &repro, &result, &verdict, wall));
         } else {
-            print!("{}", reports::text::terminal(&replay_text(file, &repro, &result, &verdict)));
+            // When standard output carries the trace, the verdict goes aside.
+            let text = reports::text::terminal(&replay_text(file, &repro, &result, &verdict)).into_owned();
+            crate::colour::print(&text, trace_file.is_some_and(crate::files::is_stdout));
         }
     }
     if json {

@@ -1,6 +1,7 @@
 //! `dsim run`: one scenario, one seed.
 
 use super::visual::{title, Drawings};
+use crate::cli::ViewArgs;
 use crate::error::{CliError, EXIT_NONDETERMINISTIC};
 use crate::files;
 use crate::stopwatch::Stopwatch;
@@ -11,25 +12,61 @@ use sim::{Outcome, RunOptions, RunResult, Runner, Scenario};
 use std::io::{BufReader, Write};
 use std::path::Path;
 
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    path: &str,
-    seed: Option<u64>,
-    trace: Option<&Path>,
-    out: &Path,
-    json: bool,
-    check_determinism: bool,
-    history: Option<&Path>,
-    drawings: &Drawings,
-) -> Result<u8, CliError> {
-    let runner = crate::registry().load(path)?;
-    if let Some(path) = history {
+/// What `dsim run` was asked for.
+pub struct RunArgs<'a> {
+    pub path: &'a str,
+    pub seed: Option<u64>,
+    /// Print the trace view on the terminal.
+    pub trace: bool,
+    /// Write the trace as JSON lines (`-`: standard output).
+    pub trace_file: Option<&'a Path>,
+    pub out: &'a Path,
+    pub json: bool,
+    pub check_determinism: bool,
+    pub history: Option<&'a Path>,
+    pub view: &'a ViewArgs,
+    pub drawings: &'a Drawings,
+}
+
+/// Refuses two outputs that both want standard output.
+pub fn one_stdout(terminal: bool, trace_file: Option<&Path>, json: bool) -> Result<(), CliError> {
+    let trace_stdout = trace_file.is_some_and(files::is_stdout);
+    let wanting: Vec<&str> = [(terminal, "--trace"), (trace_stdout, "--trace-file -"), (json, "--json")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect();
+    if wanting.len() > 1 {
+        return Err(CliError::Usage(format!("{} all want standard output; keep one", wanting.join(" and "))));
+    }
+    Ok(())
+}
+
+pub fn run(a: &RunArgs<'_>) -> Result<u8, CliError> {
+    let runner = crate::registry().load(a.path)?;
+    one_stdout(a.trace, a.trace_file, a.json)?;
+    if a.history.is_some_and(files::is_stdout) && (a.trace || a.json || a.trace_file.is_some()) {
+        return Err(CliError::Usage(
+            "--history - wants standard output; write the other outputs to files".into(),
+        ));
+    }
+    if a.check_determinism && (a.trace || a.trace_file.is_some()) {
+        return Err(CliError::Usage(
+            "--check-determinism writes both runs' traces under --out; it takes no --trace".into(),
+        ));
+    }
+    if let Some(path) = a.history {
         files::check_writable(path, files::HISTORY)?;
     }
-    drawings.check()?;
+    if let Some(path) = a.trace_file {
+        files::check_writable(path, files::TRACE)?;
+    }
+    a.drawings.check()?;
     let scenario = runner.scenario();
-    let seed = seed.unwrap_or(scenario.seed);
-    if !json {
+    let seed = a.seed.unwrap_or(scenario.seed);
+    // Text goes to standard error when standard output carries a file.
+    let aside = a.trace_file.is_some_and(files::is_stdout) || a.history.is_some_and(files::is_stdout);
+    if !a.json {
         let config = reports::config::describe(
             scenario,
             &runner.parameters(),
@@ -37,23 +74,55 @@ pub fn run(
             &scenario.nemesis.for_seed(seed),
             scenario.fault_stream(seed),
         );
-        print!("{}", reports::text::terminal(&config));
-        println!();
+        crate::colour::print(&format!("{}\n", reports::text::terminal(&config)), aside);
     }
-    if check_determinism {
-        return run_twice(runner.as_ref(), seed, out, json);
+    if a.check_determinism {
+        return run_twice(runner.as_ref(), seed, a.out, a.json);
     }
-    let mut kept = drawings.wanted().then(VecSink::default);
+    let mut kept = (a.drawings.wanted() || a.trace).then(VecSink::default);
     let watch = Stopwatch::start();
-    let result = run_traced(runner.as_ref(), seed, trace, kept.as_mut())?;
+    let result = run_traced(runner.as_ref(), seed, a.trace_file, kept.as_mut())?;
     let wall = watch.seconds();
-    if let Some(path) = history {
+    if let Some(path) = a.history {
         files::write_output(path, files::HISTORY, &history_json(&result.history))?;
     }
-    if let Some(kept) = &kept {
-        drawings.write_run(runner.as_ref(), &title(Path::new(path), seed), &result, &kept.0)?;
+    if let Some(kept) = &mut kept {
+        if a.drawings.wanted() {
+            a.drawings.write_run(runner.as_ref(), &title(Path::new(a.path), seed), &result, &kept.0)?;
+        }
+        if a.trace {
+            print_view(scenario, &result, std::mem::take(&mut kept.0), a.view)?;
+        }
     }
-    report(scenario, &result, wall, out, json)
+    report(scenario, &result, wall, a.out, a.json, aside)
+}
+
+/// The terminal view of a finished run's trace, centred (for `--around`)
+/// on its violation, or on its end.
+fn print_view(
+    scenario: &Scenario,
+    result: &RunResult,
+    lines: Vec<sim::trace::TraceLine>,
+    view: &ViewArgs,
+) -> Result<(), CliError> {
+    let centre = result.violation.as_ref().map_or(scenario.end().nanos(), |v| v.time_ns);
+    let filter = reports::trace_view::Filter::parse(
+        view.node.as_deref(),
+        view.kind.as_deref(),
+        view.around.as_deref(),
+        view.grep.as_deref(),
+        centre,
+    )
+    .map_err(CliError::Usage)?;
+    let until = result.violation.as_ref().map_or(u64::MAX, |v| v.step);
+    let mut v = reports::trace_view::View::new(std::io::stdout().lock(), filter, until);
+    for line in lines {
+        v.record(line);
+    }
+    let what = if result.violation.is_some() { "before the violation" } else { "at the end" };
+    let mut stdout = v.finish(what).map_err(|e| CliError::Usage(format!("cannot print the trace: {e}")))?;
+    let _ = writeln!(stdout);
+    Ok(())
 }
 
 /// A history as JSON, one event per line so that it reads (and diffs)
@@ -98,6 +167,7 @@ fn report(
     wall: f64,
     out: &Path,
     json: bool,
+    aside: bool,
 ) -> Result<u8, CliError> {
     let repro = match result.outcome {
         Outcome::Violation => {
@@ -119,7 +189,7 @@ fn report(
             repro: repro_path.as_deref(),
             replay_command: repro.as_deref().map(Repro::replay_command),
         };
-        print!("{}", reports::text::terminal(&reports::run::summary(result, &cx)));
+        crate::colour::print(&reports::text::terminal(&reports::run::summary(result, &cx)), aside);
     }
     let _ = std::io::stdout().flush();
     Ok(crate::error::exit_code(result.outcome))
@@ -167,19 +237,20 @@ fn run_twice(runner: &dyn Runner, seed: u64, out: &Path, json: bool) -> Result<u
                 first.events, first.trace_hash
             );
         }
-        return report(runner.scenario(), &first, wall, out, json);
+        return report(runner.scenario(), &first, wall, out, json, false);
     };
     if json {
+        let difference = sim::explore::FirstDifference::of(&d);
         let value = serde_json::json!({
             "seed": seed,
             "outcome": "nondeterministic",
-            "first_difference": { "event": d.event, "run1": d.first, "run2": d.second },
+            "first_difference": { "event": difference.event, "run1": difference.run1, "run2": difference.run2 },
             "trace_hashes": d.hashes,
-            "traces": d.traces.iter().map(|t| t.display().to_string()).collect::<Vec<_>>(),
+            "traces": difference.traces,
         });
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
     } else {
-        print!("{}", reports::determinism::describe(seed, &d));
+        crate::colour::print(&reports::determinism::describe(seed, &d), false);
     }
     Ok(EXIT_NONDETERMINISTIC)
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{CliError, EXIT_VIOLATION};
 use sim::repro::Repro;
-use sim::shrink::{shrink, Shrunk, Size};
+use sim::shrink::{shrink_with_progress, Shrunk, Size};
 use std::path::{Path, PathBuf};
 
 /// Most candidate runs a shrink may try.
@@ -10,7 +10,12 @@ pub const MAX_RUNS: u32 = 2_000;
 
 /// Shrinks `repro` and writes the result as `<stem>-seed<N>-shrunk.json`.
 pub fn shrink_and_write(repro: &Repro, out: &Path) -> Result<(PathBuf, Shrunk), CliError> {
-    let shrunk = shrink(repro, &|s| crate::registry().prepare(s), MAX_RUNS)?;
+    let reporter = crate::progress::ShrinkReporter::new(&format!("seed {}", repro.seed));
+    let shrunk = shrink_with_progress(repro, &|s| crate::registry().prepare(s), MAX_RUNS, &|runs, size| {
+        reporter.update(runs, size)
+    });
+    reporter.finish();
+    let shrunk = shrunk?;
     let name = format!("{}-seed{}-shrunk", sim::repro::file_stem(&repro.scenario.path), repro.seed);
     let path = shrunk.repro.write_new_as(out, &name).map_err(|e| {
         CliError::Usage(format!("cannot write the shrunk repro under {}: {e}", out.display()))

@@ -14,7 +14,8 @@ pub struct GossipChecker {
     words: usize,
     /// Per value (index value - 1): when it was submitted.
     submitted: Vec<Option<Time>>,
-    acked: Vec<bool>,
+    /// Per value: the client it was acknowledged to, if it was.
+    acked: Vec<Option<u32>>,
     /// Per server: the values it acknowledged to clients, which its disk
     /// must give back when it restarts.
     promised: Vec<Vec<u64>>,
@@ -55,7 +56,7 @@ impl Checker<Gossip> for GossipChecker {
         let Some(value) = value_of(invoke) else { return };
         if value > self.submitted.len() {
             self.submitted.resize(value, None);
-            self.acked.resize(value, false);
+            self.acked.resize(value, None);
             self.holder_count.resize(value, 0);
             self.holders.resize(value * self.words, 0);
         }
@@ -65,7 +66,7 @@ impl Checker<Gossip> for GossipChecker {
     fn on_complete(&mut self, _invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
         if completion.kind == EventKind::Ok {
             if let Some(value) = value_of(completion) {
-                self.acked[value - 1] = true;
+                self.acked[value - 1] = Some(completion.process);
             }
         }
     }
@@ -129,26 +130,38 @@ impl Checker<Gossip> for GossipChecker {
     }
 
     fn at_end(&mut self, world: &World<'_, Gossip>, v: &mut Verdicts<Prop>) {
+        let mut nodes = Vec::new();
         for server in 0..self.servers {
             let Some(node) = world.server(server) else {
                 v.violated(Prop::Convergence, format!("n{server} is down at the end of the run"));
                 return;
             };
-            let missing: Vec<u64> = (1..=self.acked.len() as u64)
-                .filter(|&value| self.acked[value as usize - 1] && !node.holds(value))
-                .collect();
-            if let Some(first) = missing.first() {
-                v.violated(
-                    Prop::Convergence,
-                    format!(
-                        "n{server} lacks {} acknowledged value(s) after the settle phase (first: {first}, submitted at {})",
-                        missing.len(),
-                        self.submitted[*first as usize - 1].unwrap_or(Time::ZERO).approx()
-                    ),
-                );
-                return;
-            }
+            nodes.push(node);
         }
+        // The first acknowledged value some server lacks, and every server
+        // that lacks it: a value lost everywhere reads differently from one
+        // a single server missed.
+        let missing = |value: u64| -> Vec<u32> {
+            (0..self.servers).filter(|&s| !nodes[s as usize].holds(value)).collect()
+        };
+        let mut lost = (1..=self.acked.len() as u64)
+            .filter_map(|value| Some((value, self.acked[value as usize - 1]?)))
+            .filter(|&(value, _)| !missing(value).is_empty());
+        let Some((first, client)) = lost.next() else { return };
+        let lacking = missing(first);
+        let who = if lacking.len() as u32 == self.servers && self.servers > 1 {
+            format!("every server (n0..n{}) lacks", self.servers - 1)
+        } else {
+            let names: Vec<String> = lacking.iter().map(|s| format!("n{s}")).collect();
+            format!("{} {}", names.join(", "), if names.len() == 1 { "lacks" } else { "lack" })
+        };
+        v.violated(
+            Prop::Convergence,
+            format!(
+                "{who} the value {first} after the settle phase, though it was acknowledged to c{client} (submitted at {})",
+                self.submitted[first as usize - 1].unwrap_or(Time::ZERO)
+            ),
+        );
     }
 
     fn metrics(&self, world: &World<'_, Gossip>) -> Vec<Metric> {

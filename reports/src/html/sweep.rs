@@ -20,7 +20,11 @@ pub fn sweep_page(title: &str, doc: &crate::sweep::Document, links: &[Vec<Option
         escape(title),
         escape(title),
         if findings > 0 { "bad" } else { "good" },
-        escape(&format!("{findings} finding(s) in {} scenario(s)", doc.sweeps.len()))
+        escape(&format!(
+            "{} in {}",
+            crate::numbers::things(findings as u64, "finding"),
+            crate::numbers::things(doc.sweeps.len() as u64, "scenario")
+        ))
     );
     for (i, sweep) in doc.sweeps.iter().enumerate() {
         let bug = sweep.bug.as_ref().map_or(String::new(), |b| format!(" [bug {b}]"));
@@ -29,9 +33,9 @@ pub fn sweep_page(title: &str, doc: &crate::sweep::Document, links: &[Vec<Option
             s,
             "<p>{}</p>",
             escape(&format!(
-                "{} seeds run, {} events{}",
-                sweep.seeds_run,
-                crate::numbers::thousands(sweep.events),
+                "{} run, {}{}",
+                crate::numbers::things(sweep.seeds_run, "seed"),
+                crate::numbers::things(sweep.events, "event"),
                 sweep.wall_time_s.map_or(String::new(), |t| format!(", {}", crate::numbers::seconds(t)))
             ))
         );

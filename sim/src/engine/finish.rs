@@ -100,10 +100,11 @@ impl<M: Model> LinCheck<M> {
         let v = match &verdict {
             Lin::NotLinearizable(ce) => Some(violation(
                 format!(
-                    "{} cannot be linearized{}: the longest linearizable order found places {} operation(s), after which the {name} holds {}",
+                    "{} cannot be linearized{}: the longest linearizable order found places {} operation{}, after which the {name} holds {}",
                     crate::lin::describe(history, ce.blocked),
                     ce.key.map_or(String::new(), |k| format!(" (key {k})")),
                     ce.prefix.len(),
+                    if ce.prefix.len() == 1 { "" } else { "s" },
                     ce.state
                 ),
                 format!(

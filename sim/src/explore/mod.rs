@@ -18,6 +18,9 @@
 //! ```
 
 mod normalize;
+mod seeds;
+
+pub use seeds::{Seeds, Shard};
 
 pub use normalize::signature;
 
@@ -31,74 +34,6 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
-
-/// Which seeds a sweep runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Seeds {
-    /// `start..end`, end excluded.
-    Range { start: u64, end: u64 },
-    /// From `start` on, until told to stop.
-    From { start: u64 },
-}
-
-/// The `index`-th (1-based) of `count` disjoint slices of the seeds: seeds
-/// whose position in the range is `index - 1` modulo `count`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    /// Parses `K/N` with 1 <= K <= N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("`{text}` is not a shard; expected K/N with 1 <= K <= N, such as 2/4");
-        let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u64, u64) =
-            (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-        if index == 0 || count == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl Seeds {
-    /// The `i`-th seed this sweep runs, if any.
-    fn nth(&self, shard: Option<Shard>, i: u64) -> Option<u64> {
-        let (offset, stride) = shard.map_or((0, 1), |s| (s.index - 1, s.count));
-        let position = i.checked_mul(stride)?.checked_add(offset)?;
-        match *self {
-            Seeds::Range { start, end } => start.checked_add(position).filter(|s| *s < end),
-            Seeds::From { start } => start.checked_add(position),
-        }
-    }
-
-    pub fn describe(&self, shard: Option<Shard>) -> String {
-        let base = match self {
-            Seeds::Range { start, end } => format!("{start}..{end}"),
-            Seeds::From { start } => format!("{start}.."),
-        };
-        match shard {
-            Some(s) => format!("{base}, shard {}/{}", s.index, s.count),
-            None => base,
-        }
-    }
-
-    /// How many seeds the sweep will run, if bounded.
-    pub fn count(&self, shard: Option<Shard>) -> Option<u64> {
-        match *self {
-            Seeds::Range { start, end } => {
-                let n = end.saturating_sub(start);
-                Some(match shard {
-                    Some(s) => n / s.count + u64::from(n % s.count >= s.index),
-                    None => n,
-                })
-            }
-            Seeds::From { .. } => None,
-        }
-    }
-}
 
 /// A sweep's progress, as workers report it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -143,6 +78,37 @@ pub struct Nondeterminism {
     pub second_hash: String,
     /// The runs agreed on every event up to this step at least.
     pub agreed_until: u64,
+    /// The first trace record where two traced reruns differ, when the
+    /// command line looked (absent from files of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_difference: Option<Box<FirstDifference>>,
+}
+
+/// Where two traced runs of one seed first differ, and their traces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstDifference {
+    /// The 1-based position of the first differing trace record.
+    pub event: u64,
+    /// That record in each run, as JSON (`null` where a run had ended).
+    pub run1: Option<serde_json::Value>,
+    pub run2: Option<serde_json::Value>,
+    /// Where both traces are kept.
+    pub traces: [String; 2],
+}
+
+impl FirstDifference {
+    pub fn of(d: &crate::determinism::Divergence) -> FirstDifference {
+        let record = |line: &Option<String>| {
+            line.as_ref()
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|_| serde_json::Value::String(l.clone())))
+        };
+        FirstDifference {
+            event: d.event,
+            run1: record(&d.first),
+            run2: record(&d.second),
+            traces: d.traces.clone().map(|p| p.display().to_string()),
+        }
+    }
 }
 
 /// How often a sometimes-property fired.
@@ -641,6 +607,7 @@ impl<'a> Explorer<'a> {
                 first_hash: expected_hash.to_string(),
                 second_hash: rerun.trace_hash,
                 agreed_until: 0,
+                first_difference: None,
             });
         }
         let repro = Repro::new(&scenario.path, &scenario.source, &rerun);
@@ -660,6 +627,7 @@ pub fn compare_runs(a: &RunResult, b: &RunResult) -> Option<Nondeterminism> {
         first_hash: a.trace_hash.clone(),
         second_hash: b.trace_hash.clone(),
         agreed_until: agreed,
+        first_difference: None,
     })
 }
 

@@ -145,12 +145,20 @@ impl Serialize for LatencySpec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let entries: Vec<(&str, String)> = match self.0 {
-            Latency::Constant { value } => return s.collect_str(&value),
+            Latency::Constant { value } => return s.collect_str(&value.exact()),
             Latency::Uniform { min, max } => {
-                vec![("dist", "uniform".into()), ("min", min.to_string()), ("max", max.to_string())]
+                vec![
+                    ("dist", "uniform".into()),
+                    ("min", min.exact().to_string()),
+                    ("max", max.exact().to_string()),
+                ]
             }
             Latency::Exponential { min, mean } => {
-                vec![("dist", "exponential".into()), ("min", min.to_string()), ("mean", mean.to_string())]
+                vec![
+                    ("dist", "exponential".into()),
+                    ("min", min.exact().to_string()),
+                    ("mean", mean.exact().to_string()),
+                ]
             }
         };
         let mut map = s.serialize_map(Some(entries.len()))?;

@@ -87,7 +87,7 @@ impl Scenario {
         let mut sources: Vec<FaultSource> = vec![Box::new(out.into_iter())];
         sources.extend(plan.draws(&members, &everyone, settle_start, seed, next_id));
         let settle = TimedFault { at: settle_start, action: FaultAction::Settle, source: Source::Settle };
-        FaultStream::merge(sources).with_settle(settle)
+        FaultStream::merge(sources).with_settle(settle).renumbered()
     }
 
     /// Checks a schedule read from a repro against this scenario.

@@ -15,8 +15,9 @@ fn s(text: impl Into<String>) -> Value {
     Value::String(text.into())
 }
 
-fn time(t: impl std::fmt::Display) -> Value {
-    s(t.to_string())
+/// A duration or an instant, exactly: the text is read back.
+fn time(ns: u64) -> Value {
+    s(crate::time::Exact(ns).to_string())
 }
 
 fn probability(ppm: u32) -> Value {
@@ -37,12 +38,12 @@ fn table<const N: usize>(entries: [(&str, Value); N]) -> Value {
 
 pub(crate) fn latency(l: &Latency) -> Value {
     match *l {
-        Latency::Constant { value } => time(value),
+        Latency::Constant { value } => time(value.nanos()),
         Latency::Uniform { min, max } => {
-            table([("dist", s("uniform")), ("min", time(min)), ("max", time(max))])
+            table([("dist", s("uniform")), ("min", time(min.nanos())), ("max", time(max.nanos()))])
         }
         Latency::Exponential { min, mean } => {
-            table([("dist", s("exponential")), ("min", time(min)), ("mean", time(mean))])
+            table([("dist", s("exponential")), ("min", time(min.nanos())), ("mean", time(mean.nanos()))])
         }
     }
 }
@@ -115,7 +116,7 @@ fn fault_action(what: &Scripted) -> (&'static str, Value) {
         Scripted::HealAll => ("heal", Value::Boolean(true)),
         Scripted::Clock { node, skew_ns, drift_ppm } => {
             let sign = if *skew_ns < 0 { "-" } else { "" };
-            let skew = format!("{sign}{}", Time(skew_ns.unsigned_abs()));
+            let skew = format!("{sign}{}", Time(skew_ns.unsigned_abs()).exact());
             (
                 "clock",
                 table([("node", target(node)), ("skew", s(skew)), ("drift_ppm", Value::Integer(*drift_ppm))]),
@@ -164,7 +165,7 @@ impl Scenario {
                 root.insert("nodes".into(), Value::Table(t));
             }
         }
-        root.insert("duration".into(), time(self.duration));
+        root.insert("duration".into(), time(self.duration.nanos()));
         root.insert("seed".into(), Value::Integer(self.seed as i64));
 
         let mut net = Table::new();
@@ -190,9 +191,9 @@ impl Scenario {
             let mut t = Table::new();
             t.insert("kind".into(), s(w.kind.clone()));
             t.insert("clients".into(), Value::Integer(w.clients as i64));
-            t.insert("rate".into(), s(format!("1/{}", w.interval)));
-            t.insert("timeout".into(), time(w.timeout));
-            t.insert("retry".into(), time(w.retry));
+            t.insert("rate".into(), s(format!("1/{}", w.interval.exact())));
+            t.insert("timeout".into(), time(w.timeout.nanos()));
+            t.insert("retry".into(), time(w.retry.nanos()));
             t.insert("keys".into(), Value::Integer(w.keys as i64));
             t.insert("stop".into(), s(if w.through_settle { "end" } else { "settle" }));
             root.insert("workload".into(), Value::Table(t));
@@ -204,9 +205,9 @@ impl Scenario {
                 .iter()
                 .map(|f| {
                     let mut t = Table::new();
-                    t.insert("at".into(), time(f.at));
+                    t.insert("at".into(), time(f.at.nanos()));
                     if let Some(d) = f.duration {
-                        t.insert("for".into(), time(d));
+                        t.insert("for".into(), time(d.nanos()));
                     }
                     let (key, value) = fault_action(&f.what);
                     t.insert(key.into(), value);
@@ -230,7 +231,7 @@ impl Scenario {
             check.insert("properties".into(), Value::Array(ps.iter().map(|p| s(p.clone())).collect()));
         }
         check.insert("linearizable".into(), Value::Boolean(self.linearizable));
-        check.insert("settle".into(), time(self.settle));
+        check.insert("settle".into(), time(self.settle.nanos()));
         root.insert("check".into(), Value::Table(check));
 
         let l = &self.limits;
