@@ -19,7 +19,7 @@ const SCRIPTED_FAULTS: &[(&str, &str)] = &[
     ("bridge = { left, right, via }", "two halves that only `via` joins"),
     ("heal = true", "heal every partition"),
     ("clock = { node, skew, drift_ppm }", "set a process's clock skew (a jump) and drift (from now on)"),
-    ("degrade = { nodes, drop, duplicate, reorder, latency }", "worsen links (with `for`: restore after)"),
+    ("degrade = { nodes, drop, duplicate, reorder, latency, tail }", "worsen links (with `for`: restore after)"),
     ("restore = true", "restore every link"),
 ];
 

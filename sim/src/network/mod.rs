@@ -6,8 +6,11 @@
 //! link's quality the default unless the scenario or a degradation changed
 //! it. Routing a message checks the links, the partitions in force and the
 //! degradations in force (usually none of either), then draws what its
-//! link asks for; a link with no loss, duplication or reordering draws only
-//! its latency.
+//! link asks for; a link with no loss, duplication, reordering or tail
+//! draws only its latency. The draws, from the network's stream, in order:
+//! loss, latency, reordering (chance, then extra), tail (chance, then
+//! extra), duplication (chance, then the copy's latency); a probability of
+//! zero draws nothing.
 
 mod cuts;
 pub mod latency;
@@ -15,7 +18,7 @@ mod links;
 pub mod partition;
 pub mod topology;
 
-pub use latency::{Latency, LinkOverride, LinkParams};
+pub use latency::{Latency, LinkOverride, LinkParams, Tail};
 pub use links::Neighbours;
 pub use partition::Partition;
 pub use topology::Topology;
@@ -167,6 +170,10 @@ impl Network {
         let mut delay = p.latency.sample(rng);
         if rng.chance(p.reorder_ppm) {
             delay = delay + Span(rng.between(0, p.latency.max().nanos() * 10));
+        }
+        // Without a tail this is `chance(0)`: one branch, no draw.
+        if rng.chance(p.tail.ppm) {
+            delay = delay + Span(rng.between(1, p.tail.max.nanos()));
         }
         let duplicate = if rng.chance(p.duplicate_ppm) {
             self.stats.duplicated += 1;
