@@ -363,6 +363,37 @@ mod tests {
     }
 
     #[test]
+    fn a_tail_delays_its_share_by_up_to_its_max() {
+        let latency = Latency::Constant { value: Span::from_millis(5) };
+        let tail = Tail { ppm: 100_000, max: Span::from_secs(2) };
+        let params = LinkParams { latency, tail, ..LinkParams::default() };
+        let plan = NetworkPlan { topology: Topology::Full, default: params, links: vec![] };
+        let mut n = Network::new(&plan, 2, 0, &mut Rng::new(0, Stream::Topology));
+        let mut rng = Rng::new(1, Stream::Network);
+        let (a, b) = (ProcessId::server(0), ProcessId::server(1));
+        let mut tailed = 0;
+        let mut longest = Span::ZERO;
+        for _ in 0..100_000 {
+            let Route::Deliver { delay, .. } = n.route(&mut rng, a, b) else { panic!("delivered") };
+            if delay > Span::from_millis(5) {
+                tailed += 1;
+            }
+            longest = longest.max(delay);
+        }
+        assert!((9_000..11_000).contains(&tailed), "about 10%: {tailed}");
+        assert!(longest <= Span::from_millis(2_005) && longest > Span::from_millis(1_900), "{longest}");
+        assert_eq!(params.max_delay(), Span::from_millis(2_005));
+        // Without a tail nothing is drawn for it: the stream is where a
+        // tail-less link leaves it.
+        let plain = NetworkPlan { topology: Topology::Full, default: LinkParams::default(), links: vec![] };
+        let mut n = Network::new(&plain, 2, 0, &mut Rng::new(0, Stream::Topology));
+        let (mut r1, mut r2) = (Rng::new(1, Stream::Network), Rng::new(1, Stream::Network));
+        n.route(&mut r1, a, b);
+        LinkParams::default().latency.sample(&mut r2);
+        assert_eq!(r1.next_u64(), r2.next_u64());
+    }
+
+    #[test]
     fn topology_limits_who_can_talk() {
         let mut n = net(Topology::Line, 3);
         let mut rng = Rng::new(0, Stream::Network);
