@@ -37,6 +37,28 @@ pub const TRIGGER_STREAM: Stream = Stream::Nemesis(6);
 /// those of the scripted faults and the nemesis.
 const FIRST_PARTITION_ID: u32 = 1 << 30;
 
+/// The leading identifier of `value`'s `Debug` form. Formatting stops at
+/// the first character past it, so a large observation costs no more than
+/// a small one.
+pub fn leading_identifier(value: &dyn std::fmt::Debug) -> String {
+    struct Head(String);
+    impl std::fmt::Write for Head {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            for c in s.chars() {
+                if !(c.is_alphanumeric() || c == '_') {
+                    return Err(std::fmt::Error);
+                }
+                self.0.push(c);
+            }
+            Ok(())
+        }
+    }
+    let mut head = Head(String::new());
+    // The error only says where the identifier ended.
+    let _ = std::fmt::write(&mut head, format_args!("{value:?}"));
+    head.0
+}
+
 /// The kind of an observation from its `Debug` form: the leading
 /// identifier, in kebab-case.
 pub fn kind_of(debug: &str) -> String {
@@ -101,7 +123,7 @@ impl Triggers {
         }))
     }
 
-    /// The faults `from`'s observation (its `Debug` form) sets off at
+    /// The faults `from`'s observation (its `Debug` form, or its head) sets off at
     /// `now`, pushed to `out`. `down` counts the servers down or about to
     /// be (by a crash already drawn): the nemesis keeps a majority up.
     pub fn observed(
@@ -183,5 +205,22 @@ mod tests {
         assert_eq!(kind_of("BecameLeader(4)"), "became-leader");
         assert_eq!(kind_of("ReadServed"), "read-served");
         assert_eq!(kind_of("Step2Done"), "step2-done");
+    }
+
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    enum Obs {
+        Truncated { from: u64, leader: bool },
+        SnapshotInstalled,
+        Pair(u64, u64),
+    }
+
+    #[test]
+    fn the_head_of_a_debug_form_is_its_variant() {
+        use super::leading_identifier as head;
+        assert_eq!(head(&Obs::Truncated { from: 3, leader: false }), "Truncated");
+        assert_eq!(head(&Obs::SnapshotInstalled), "SnapshotInstalled");
+        assert_eq!(head(&Obs::Pair(1, 2)), "Pair");
+        assert_eq!(kind_of(&head(&Obs::SnapshotInstalled)), "snapshot-installed");
     }
 }

@@ -43,7 +43,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
     /// Hands an observation to the triggers; queues what they fire.
     pub(super) fn observed(&mut self, me: ProcessId, obs: &P::Observation) {
         let Some(mut triggers) = self.triggers.take() else { return };
-        let debug = format!("{obs:?}");
+        let debug = crate::trigger::leading_identifier(obs);
         let down = || {
             let crashed = self.servers.iter().filter(|s| !s.is_up()).count();
             let coming = self
