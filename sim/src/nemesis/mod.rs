@@ -55,8 +55,12 @@ pub struct TriggerNemesis {
     pub max_down: Option<u32>,
 }
 
+/// A trigger's default `within` (`[[trigger]]` and `[nemesis.trigger]`):
+/// the shortest wait that still lands "right after".
+pub const DEFAULT_WITHIN: Span = Span::from_millis(1);
+
 fn default_within() -> Duration {
-    Duration(crate::scenario::DEFAULT_WITHIN)
+    Duration(DEFAULT_WITHIN)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -112,8 +112,7 @@ impl<'de> Deserialize<'de> for NodeList {
     }
 }
 
-/// The default `within`: the shortest wait that still lands "right after".
-pub const DEFAULT_WITHIN: Span = Span::from_millis(1);
+pub use crate::nemesis::DEFAULT_WITHIN;
 
 pub(super) fn trigger(
     t: &Spanned<RawTrigger>,
