@@ -50,6 +50,14 @@ const CASES: &[(&str, &str, &str)] = &[
     ("43-one-way-side-empty", "7:11", "the `from` side of this partition is empty"),
     ("44-one-way-node-on-both-sides", "7:11", "n1 is both in `from` and in `to`"),
     ("41-degrade-no-nodes", "7:21", "`nodes = []` degrades no link"),
+    ("45-unknown-observation-kind", "6:11", "did you mean `truncated`?"),
+    ("46-trigger-within-negative", "7:10", "expected a duration"),
+    ("47-trigger-within-zero", "7:10", "within must be longer than zero"),
+    ("48-trigger-two-actions", "8:9", "a trigger does one thing"),
+    ("49-nemesis-trigger-unknown-kind", "6:23", "did you mean `snapshot-installed`?"),
+    ("50-tail-max-zero", "6:8", "a latency tail needs a max longer than zero"),
+    ("51-tail-share-above-one", "6:18", "2 is not a probability"),
+    ("52-trigger-node-out-of-range", "7:8", "node index 7 is out of range"),
 ];
 
 #[test]

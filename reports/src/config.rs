@@ -103,13 +103,42 @@ pub fn describe(
     }
     if let Some(d) = &nemesis.degrade {
         let drop = d.drop.map_or(String::new(), |p| format!(" drop {}", ppm_to_string(p.0)));
-        kinds.push(format!("degrade links{drop} every {} for {}", d.every, d.duration));
+        let tail = d.tail.map_or(String::new(), |t| format!(" {t}"));
+        kinds.push(format!("degrade links{drop}{tail} every {} for {}", d.every, d.duration));
+    }
+    if let Some(t) = &nemesis.trigger {
+        let most = t.max_down.map_or("a minority".to_string(), |m| m.to_string());
+        kinds.push(format!(
+            "crash the observer of {} with probability {} within {} for {} (at most {most} down)",
+            t.observe.join("/"),
+            ppm_to_string(t.probability.0),
+            t.within.0,
+            t.down
+        ));
     }
     let swarm = if scenario.nemesis.swarm { " (swarm: chosen by this seed)" } else { "" };
     if kinds.is_empty() {
         row(&mut s, "nemesis", "none");
     } else {
         row(&mut s, "nemesis", &format!("{}{swarm}", kinds.join("; ")));
+    }
+    for t in &scenario.triggers {
+        let who = t.nodes.as_ref().map_or("any server".to_string(), |ns| {
+            ns.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ")
+        });
+        let undo = t.duration.map_or(" until the settle".to_string(), |d| format!(" for {d}"));
+        let after = if t.after > sim::Time::ZERO { format!(", from {}", t.after) } else { String::new() };
+        row(
+            &mut s,
+            "trigger",
+            &format!(
+                "{} the observer within {}{undo} when {who} observes {} (at most {} times{after})",
+                t.action.name(),
+                t.within,
+                t.observe,
+                t.times
+            ),
+        );
     }
     let checks = match &scenario.properties {
         Some(p) => p.join(", "),

@@ -65,13 +65,34 @@ pub enum FaultAction {
 }
 
 /// Where a fault came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// The `[[fault]]` entry at this index.
     Scenario(u32),
     Nemesis,
     Settle,
+    /// A trigger (the `[[trigger]]` entry at index `rule`, or the
+    /// nemesis's when `None`) fired when `by` observed `observed` at `seen`.
+    Trigger {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<u32>,
+        by: crate::process::ProcessId,
+        observed: String,
+        seen: Time,
+    },
+}
+
+impl Source {
+    /// Why a triggered fault struck, for traces and schedules.
+    pub fn cause(&self) -> Option<String> {
+        match self {
+            Source::Trigger { by, observed, seen, .. } => {
+                Some(format!("triggered by {by}'s {observed} at {}", seen.approx()))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +222,9 @@ impl fmt::Display for FaultAction {
                         write!(f, ", {name} {}", crate::network::latency::ppm_to_string(ppm))?;
                     }
                 }
+                if let Some(t) = change.tail {
+                    write!(f, ", {t}")?;
+                }
                 Ok(())
             }
             FaultAction::Restore { id } => write!(f, "restore links #{id}"),
@@ -215,6 +239,9 @@ impl fmt::Display for TimedFault {
         write!(f, "{:>9}  {}", self.at.approx(), self.action)?;
         if self.source == Source::Nemesis {
             write!(f, "  (nemesis)")?;
+        }
+        if let Some(cause) = self.source.cause() {
+            write!(f, "  ({cause})")?;
         }
         Ok(())
     }

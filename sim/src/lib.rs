@@ -37,6 +37,7 @@ pub mod shrink;
 pub mod testing;
 pub mod time;
 pub mod trace;
+pub mod trigger;
 pub mod workload;
 pub mod yardstick;
 

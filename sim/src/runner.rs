@@ -83,6 +83,7 @@ pub fn prepare<P: Protocol>(scenario: Scenario) -> Result<Box<dyn Runner>, Diagn
     let bug = resolve_bug::<P>(&scenario)?;
     let enabled = resolve_properties::<P>(&scenario)?;
     check_workload(&scenario, &description)?;
+    check_observation_kinds::<P>(&scenario)?;
     let counts = resolve_roles::<P>(&scenario)?;
     let protocol = P::configure(&scenario, bug)?;
     let enabled: Vec<bool> =
@@ -186,6 +187,35 @@ fn resolve_properties<P: Protocol>(scenario: &Scenario) -> Result<Vec<bool>, Dia
         }
     }
     Ok(enabled)
+}
+
+/// Every observation kind a trigger names, against the kinds the protocol
+/// lists (a protocol that lists none is not checked).
+fn check_observation_kinds<P: Protocol>(scenario: &Scenario) -> Result<(), Diagnostic> {
+    let known = P::OBSERVATION_KINDS;
+    if known.is_empty() {
+        return Ok(());
+    }
+    let scripted =
+        scenario.triggers.iter().enumerate().map(|(i, t)| (&t.observe, scenario.spans.triggers.get(i)));
+    let drawn = scenario
+        .nemesis
+        .trigger
+        .iter()
+        .flat_map(|t| &t.observe)
+        .map(|k| (k, scenario.spans.nemesis_trigger.as_ref()));
+    for (kind, span) in scripted.chain(drawn) {
+        if !known.contains(&kind.as_str()) {
+            return Err(unknown(
+                scenario,
+                span.cloned(),
+                kind,
+                format!("{} has no observation `{kind}`", P::info().name),
+                known,
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_workload(scenario: &Scenario, description: &Description) -> Result<(), Diagnostic> {

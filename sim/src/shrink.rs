@@ -6,8 +6,9 @@
 //! faults, a shorter run, fewer clients and operations, fewer nodes where the
 //! protocol allows, simpler network settings. Every candidate is a full,
 //! deterministic rerun of the same seed, so what it keeps really fails. The
-//! scenario of a shrunk repro holds no `[[fault]]` or `[nemesis]`: its
-//! explicit schedule says exactly what happens.
+//! scenario of a shrunk repro holds no `[[fault]]`, `[[trigger]]` or
+//! `[nemesis]`: its explicit schedule says exactly what happens (the faults
+//! triggers drew are in it, and go like any other).
 //!
 //! A smaller system changes timing, and a failure that hinged on timing can
 //! vanish with a node. So when removing a node or client loses the failure,
@@ -126,6 +127,7 @@ pub fn shrink_with_progress(
     let before = Size::of(&original, &first);
     let mut draft = original.clone();
     draft.faults.clear();
+    draft.triggers.clear();
     draft.nemesis = Default::default();
     let header = format!("{}# dsim: shrunk from a failing run of seed {}\n", original.header(), repro.seed);
     let mut s = Shrinker {
@@ -537,10 +539,11 @@ impl Shrinker<'_> {
     /// The network's settings back to their defaults, one at a time.
     fn simpler_network(&mut self) -> bool {
         use crate::network::{LinkParams, Topology};
-        let simpler: [fn(&mut crate::network::NetworkPlan); 6] = [
+        let simpler: [fn(&mut crate::network::NetworkPlan); 7] = [
             |n| n.default.drop_ppm = 0,
             |n| n.default.duplicate_ppm = 0,
             |n| n.default.reorder_ppm = 0,
+            |n| n.default.tail = crate::network::Tail::NONE,
             |n| n.links.clear(),
             |n| n.default.latency = LinkParams::default().latency,
             |n| n.topology = Topology::Full,

@@ -19,8 +19,18 @@ const SCRIPTED_FAULTS: &[(&str, &str)] = &[
     ("bridge = { left, right, via }", "two halves that only `via` joins"),
     ("heal = true", "heal every partition"),
     ("clock = { node, skew, drift_ppm }", "set a process's clock skew (a jump) and drift (from now on)"),
-    ("degrade = { nodes, drop, duplicate, reorder, latency }", "worsen links (with `for`: restore after)"),
+    ("degrade = { nodes, drop, duplicate, reorder, latency, tail }", "worsen links (with `for`: restore after)"),
     ("restore = true", "restore every link"),
+];
+
+/// The keys of a `[[trigger]]` entry besides `observe`.
+const TRIGGER_KEYS: &[(&str, &str)] = &[
+    ("crash = true, pause = true or isolate = true", "what to do to the process that observed"),
+    ("within = \"1ms\"", "strike at a time drawn in (0, within] after the observation (default 1ms)"),
+    ("node = P or [P, ..]", "only these processes' observations count (default: any server's)"),
+    ("for = \"500ms\"", "then restart, resume or heal it (default: at the settle)"),
+    ("times = N", "fire at most N times (default 1)"),
+    ("after = \"2s\"", "ignore observations before this time"),
 ];
 
 pub fn list(json: bool) -> Result<u8, CliError> {
@@ -45,6 +55,7 @@ pub fn list(json: bool) -> Result<u8, CliError> {
             "protocols": protos,
             "workloads": WORKLOADS.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
             "faults": SCRIPTED_FAULTS.iter().map(|(n, d)| json!({"key": n, "description": d})).collect::<Vec<_>>(),
+            "triggers": TRIGGER_KEYS.iter().map(|(n, d)| json!({"key": n, "description": d})).collect::<Vec<_>>(),
             "nemesis": NEMESIS_KINDS.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
             "partition_shapes": partitions,
             "topologies": TOPOLOGY_NAMES,
@@ -84,6 +95,10 @@ pub fn list(json: bool) -> Result<u8, CliError> {
     }
     println!("\nscripted faults ([[fault]] at = \"5s\", and one of):");
     for (n, d) in SCRIPTED_FAULTS {
+        println!("  {n:<54} {d}");
+    }
+    println!("\ntriggered faults ([[trigger]] observe = \"kind\", and one of):");
+    for (n, d) in TRIGGER_KEYS {
         println!("  {n:<54} {d}");
     }
     println!("\nnemesis kinds ([nemesis], or swarm = true to let the seed choose):");

@@ -267,6 +267,20 @@ impl Protocol for Raft {
     type Bug = Bug;
     type Model = sim::lin::Kv;
 
+    /// `Obs`'s variants, for `[[trigger]] observe = "..."`.
+    const OBSERVATION_KINDS: &'static [&'static str] = &[
+        "became-leader",
+        "stepped-down",
+        "term-raised",
+        "stored",
+        "truncated",
+        "committed",
+        "applied",
+        "snapshot-installed",
+        "deduplicated",
+        "read-served",
+    ];
+
     fn info() -> &'static ProtocolInfo {
         &INFO
     }

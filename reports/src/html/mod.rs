@@ -288,6 +288,8 @@ pub fn page(p: &Page<'_>) -> String {
                     sim::fault::Source::Scenario(i) => format!("[[fault]] #{}", i + 1),
                     sim::fault::Source::Nemesis => "nemesis".to_string(),
                     sim::fault::Source::Settle => "settle".to_string(),
+                    sim::fault::Source::Trigger { rule: Some(i), .. } => format!("[[trigger]] #{}", i + 1),
+                    sim::fault::Source::Trigger { rule: None, .. } => "nemesis trigger".to_string(),
                 };
                 vec![f.at.approx(), f.action.to_string(), source]
             }),

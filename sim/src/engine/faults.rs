@@ -8,23 +8,63 @@ use crate::process::ProcessId;
 use crate::protocol::{Checker, Protocol};
 
 impl<P: Protocol> Simulation<'_, '_, P> {
-    /// Draws the next fault and schedules it. Faults rank after the starts
-    /// (one per server) and among themselves by their place in the
-    /// schedule, so they strike before anything else of their instant.
+    /// Draws the schedule's next fault and queues it.
     pub(super) fn schedule_next_fault(&mut self) {
         if let Some(fault) = self.upcoming.next() {
-            let index = self.faults.len();
-            let rank = self.servers.len() as u64 + index as u64;
-            self.queue.push_early(fault.at, rank, Event::Fault { index: index as u32 });
-            self.faults.push(fault);
+            self.queue_fault(fault, true);
+        }
+    }
+
+    /// Queues a fault. Faults rank after the starts (one per server) and
+    /// among themselves in the order they were queued, so they strike
+    /// before anything else of their instant. A replay queues the faults
+    /// of its schedule one by one in the order they struck, so ranks keep
+    /// that order whether a fault came from the schedule or a trigger.
+    fn queue_fault(&mut self, fault: TimedFault, scheduled: bool) {
+        let rank = self.next_fault_rank;
+        self.next_fault_rank += 1;
+        self.queue.push_early(fault.at, rank, Event::Fault { rank });
+        self.pending_faults.insert(rank, (fault, scheduled));
+    }
+
+    /// Strikes the fault queued under `rank`.
+    pub(super) fn strike(&mut self, rank: u64) -> super::Flow {
+        let Some((fault, scheduled)) = self.pending_faults.remove(&rank) else {
+            return super::Flow::Skip;
+        };
+        self.faults.push(fault);
+        self.apply_fault(self.faults.len() - 1);
+        if scheduled {
+            self.schedule_next_fault();
+        }
+        super::Flow::Step
+    }
+
+    /// Hands an observation to the triggers; queues what they fire.
+    pub(super) fn observed(&mut self, me: ProcessId, obs: &P::Observation) {
+        let Some(mut triggers) = self.triggers.take() else { return };
+        let debug = crate::trigger::leading_identifier(obs);
+        let down = || {
+            let crashed = self.servers.iter().filter(|s| !s.is_up()).count();
+            let coming = self
+                .pending_faults
+                .values()
+                .filter(|(f, _)| matches!(f.action, FaultAction::Crash { node } if node.is_server()))
+                .count();
+            (crashed + coming) as u32
+        };
+        let mut fired = Vec::new();
+        triggers.observed(self.now, me, &debug, &down, &mut fired);
+        self.triggers = Some(triggers);
+        for fault in fired {
+            self.queue_fault(fault, false);
         }
     }
 
     /// The faults that struck, and the settle if the run stopped before it
     /// (so a repro or a shrunk schedule still heals and settles).
-    pub(super) fn faults_struck(&mut self, struck: usize) -> Vec<TimedFault> {
+    pub(super) fn faults_struck(&mut self) -> Vec<TimedFault> {
         let mut faults = std::mem::take(&mut self.faults);
-        faults.truncate(struck);
         if !faults.iter().any(|f| f.action == FaultAction::Settle) {
             faults.extend(self.upcoming.settle().cloned());
         }
@@ -33,6 +73,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
 
     pub(super) fn apply_fault(&mut self, index: usize) {
         let action = self.faults[index].action.clone();
+        let cause = self.faults[index].source.cause();
         self.hash.add([self.now.nanos(), tag::FAULT, index as u64, stable_hash(&action)]);
         self.trace(TraceKind::of_fault(&action), |l| {
             l.process = match &action {
@@ -44,7 +85,10 @@ impl<P: Protocol> Simulation<'_, '_, P> {
                 _ => None,
             };
             l.fault = Some(index as u32);
-            l.detail = action.to_string();
+            l.detail = match cause {
+                Some(why) => format!("{action} ({why})"),
+                None => action.to_string(),
+            };
             l.data = json(&action);
         });
         match &action {

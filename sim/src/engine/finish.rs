@@ -193,7 +193,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             kind: Kind::Always,
             status: if panicked { Status::Violated } else { Status::Held },
         });
-        let faults = self.faults_struck(self.struck);
+        let faults = self.faults_struck();
         self.trace_final_verdicts(&properties, violation.as_ref());
         let metrics = if panicked { Vec::new() } else { self.checker.metrics(&world_view!(self)) };
         RunResult {

@@ -33,12 +33,30 @@ use crate::workload::Generator;
 use queue::Queue;
 
 pub(crate) enum Event<P: Protocol> {
-    Start { process: ProcessId },
-    Deliver { to: ProcessId, from: ProcessId, sent_at: Time, msg: P::Message },
-    Timer { owner: ProcessId, id: u64 },
-    Fault { index: u32 },
-    Invoke { client: u32 },
-    Deadline { client: u32, invoke: u32 },
+    Start {
+        process: ProcessId,
+    },
+    Deliver {
+        to: ProcessId,
+        from: ProcessId,
+        sent_at: Time,
+        msg: P::Message,
+    },
+    Timer {
+        owner: ProcessId,
+        id: u64,
+    },
+    /// The fault waiting under this rank in `pending_faults`.
+    Fault {
+        rank: u64,
+    },
+    Invoke {
+        client: u32,
+    },
+    Deadline {
+        client: u32,
+        invoke: u32,
+    },
     End,
 }
 
@@ -163,12 +181,19 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     client_ops: Vec<ClientOps>,
     /// What the handler running now asked for.
     outbox: Vec<Effect<P>>,
-    /// The faults that struck, then the one scheduled next.
+    /// The faults that struck, in the order they struck.
     faults: Vec<TimedFault>,
+    /// Faults in the queue, by their rank there: the schedule's next one
+    /// (`true`), and those triggers drew (`false`).
+    pending_faults: std::collections::BTreeMap<u64, (TimedFault, bool)>,
+    /// The rank the next fault queued gets: faults of one instant strike
+    /// in the order they were queued, after the starts.
+    next_fault_rank: u64,
     /// The faults still to come, drawn as the run reaches them.
     upcoming: FaultStream,
-    /// How many of `faults` struck.
-    struck: usize,
+    /// `[[trigger]]` and `[nemesis.trigger]`, unless the run replays an
+    /// explicit schedule (which holds the faults they drew).
+    triggers: Option<Box<crate::trigger::Triggers>>,
     crash_rng: Rng,
     crash_mode: crate::disk::CrashMode,
     workload: Option<Workload>,
@@ -194,11 +219,12 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
 
 /// Runs `plan` with `seed`.
 pub fn simulate<P: Protocol>(plan: &RunPlan<'_, P>, seed: u64, options: RunOptions<'_>) -> RunResult {
-    let faults = match options.faults {
-        Some(explicit) => FaultStream::explicit(explicit),
-        None => plan.scenario.fault_stream(seed),
+    let (faults, triggers) = match options.faults {
+        Some(explicit) => (FaultStream::explicit(explicit), None),
+        None => (plan.scenario.fault_stream(seed), crate::trigger::Triggers::new(plan.scenario, seed)),
     };
     let mut sim = Simulation::new(plan, seed, faults, options.trace);
+    sim.triggers = triggers;
     let stop = panic::catch(|| sim.run_loop());
     sim.finish(plan.scenario, seed, stop)
 }
@@ -247,8 +273,10 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             client_ops: vec![ClientOps::default(); c as usize],
             outbox: Vec::new(),
             faults: Vec::new(),
+            pending_faults: std::collections::BTreeMap::new(),
+            next_fault_rank: n as u64,
             upcoming,
-            struck: 0,
+            triggers: None,
             crash_rng: Rng::new(seed, Stream::Nemesis(99)),
             crash_mode: scenario.crash_mode,
             workload,
@@ -373,15 +401,10 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 Flow::Step
             }
             Event::Timer { owner, id } => self.fire_timer(owner, id),
-            Event::Fault { index } if index as usize >= self.max_faults => {
+            Event::Fault { .. } if self.faults.len() >= self.max_faults => {
                 Flow::Limit(format!("the run reached its limit of {} faults", self.max_faults))
             }
-            Event::Fault { index } => {
-                self.struck = index as usize + 1;
-                self.apply_fault(index as usize);
-                self.schedule_next_fault();
-                Flow::Step
-            }
+            Event::Fault { rank } => self.strike(rank),
             Event::Invoke { client } => self.invoke(client),
             Event::Deadline { client, invoke } => self.deadline(client, invoke),
             Event::End => {
@@ -583,6 +606,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
                 }),
                 Effect::DiskSync => self.trace(TraceKind::DiskSync, |l| l.process = Some(me)),
                 Effect::Observe(obs) => {
+                    if self.triggers.is_some() {
+                        self.observed(me, &obs);
+                    }
                     self.obs.push(Observed { from: me, obs });
                     if self.trace.is_some() {
                         self.trace_observation();

@@ -110,6 +110,7 @@ impl DegradeNemesis {
             drop_ppm: self.drop.map(|p| p.0),
             duplicate_ppm: self.duplicate.map(|p| p.0),
             reorder_ppm: self.reorder.map(|p| p.0),
+            tail: self.tail,
         }
     }
 }

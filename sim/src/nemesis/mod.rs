@@ -31,8 +31,36 @@ pub struct NemesisPlan {
     pub clock: Option<ClockNemesis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub degrade: Option<DegradeNemesis>,
+    /// Crashes drawn in answer to observations, not to the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<TriggerNemesis>,
     #[serde(default)]
     pub swarm: bool,
+}
+
+/// `[nemesis.trigger]`: each observation of one of the `observe` kinds,
+/// with `probability`, crashes the server that made it at a time drawn in
+/// `(0, within]` after it, for a time drawn in `down`. Like the crash
+/// nemesis, it leaves a majority up: no more than `max_down` servers
+/// (default: a minority) are down at once, whatever crashed the others.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerNemesis {
+    pub observe: Vec<String>,
+    pub probability: Probability,
+    #[serde(default = "default_within")]
+    pub within: Duration,
+    pub down: DurationRange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_down: Option<u32>,
+}
+
+/// A trigger's default `within` (`[[trigger]]` and `[nemesis.trigger]`):
+/// the shortest wait that still lands "right after".
+pub const DEFAULT_WITHIN: Span = Span::from_millis(1);
+
+fn default_within() -> Duration {
+    Duration(DEFAULT_WITHIN)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,6 +159,8 @@ pub struct DegradeNemesis {
     pub reorder: Option<Probability>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<crate::network::Tail>,
 }
 
 /// The fault kinds the nemesis knows, for `dsim list`.
@@ -139,7 +169,11 @@ pub const NEMESIS_KINDS: &[(&str, &str)] = &[
     ("pause", "stop a random server for `for`; its messages and timers wait"),
     ("partition", "cut the network into a random shape for `for`, then heal"),
     ("clock", "set a random server's clock skew and drift"),
-    ("degrade", "worsen links (loss, duplication, reordering, latency) for `for`"),
+    ("degrade", "worsen links (loss, duplication, reordering, latency, tail) for `for`"),
+    (
+        "trigger",
+        "crash the server that observed one of `observe`, with `probability`, within `within`, for `down`",
+    ),
 ];
 
 fn ms(a: u64, b: u64) -> DurationRange {
@@ -172,7 +206,9 @@ impl NemesisPlan {
             }
         };
         loop {
-            let mut plan = NemesisPlan { swarm: false, ..NemesisPlan::default() };
+            // Triggers answer the protocol, not the clock: swarm keeps them.
+            let mut plan =
+                NemesisPlan { swarm: false, trigger: self.trigger.clone(), ..NemesisPlan::default() };
             if let Some(c) = &base.crash {
                 if rng.chance(500_000) {
                     plan.crash = Some(CrashNemesis { every: scale(&mut rng, c.every), ..c.clone() });
@@ -249,7 +285,9 @@ impl NemesisPlan {
                 duplicate: Some(Probability(50_000)),
                 reorder: Some(Probability(50_000)),
                 latency: None,
+                tail: None,
             }),
+            trigger: None,
             swarm: false,
         }
     }

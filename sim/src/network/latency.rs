@@ -54,6 +54,64 @@ impl fmt::Display for Latency {
     }
 }
 
+/// A long tail of latency: a `share` of messages (parts per million) wait
+/// an extra delay drawn uniformly in `(0, max]`, on top of their latency
+/// and any reordering. Meant for delays far beyond the latency (seconds), so
+/// that a reply can arrive after the election or lease it answered ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tail {
+    pub ppm: u32,
+    pub max: Span,
+}
+
+pub const TAIL_EXPECTED: &str = "a table such as { share = 0.01, max = \"2s\" }";
+
+impl Tail {
+    /// No tail: nothing is drawn for it.
+    pub const NONE: Tail = Tail { ppm: 0, max: Span::ZERO };
+
+    pub fn is_none(&self) -> bool {
+        self.ppm == 0
+    }
+}
+
+impl fmt::Display for Tail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tail {} up to +{}", ppm_to_string(self.ppm), self.max)
+    }
+}
+
+/// Written the way it is read: `{ share = 0.01, max = "2s" }`.
+impl Serialize for Tail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("share", &crate::rng::Probability(self.ppm))?;
+        map.serialize_entry("max", &self.max.to_string())?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Tail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields, expecting = "a table such as { share = 0.01, max = \"2s\" }")]
+        struct Table {
+            share: crate::rng::Probability,
+            max: crate::time::Duration,
+        }
+        let t = Table::deserialize(d)?;
+        if t.max.0 == Span::ZERO {
+            return Err(D::Error::custom(format!(
+                "a latency tail needs a max longer than zero; expected {TAIL_EXPECTED}"
+            )));
+        }
+        // `share = 0` is no tail at all, whatever its max.
+        Ok(if t.share.0 == 0 { Tail::NONE } else { Tail { ppm: t.share.0, max: t.max.0 } })
+    }
+}
+
 /// How one direction of a link behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LinkParams {
@@ -63,6 +121,8 @@ pub struct LinkParams {
     /// A reordered message waits an extra delay of up to ten times the
     /// latency's maximum, so it overtakes later ones.
     pub reorder_ppm: u32,
+    #[serde(default, skip_serializing_if = "Tail::is_none")]
+    pub tail: Tail,
 }
 
 impl Default for LinkParams {
@@ -72,7 +132,23 @@ impl Default for LinkParams {
             drop_ppm: 0,
             duplicate_ppm: 0,
             reorder_ppm: 0,
+            tail: Tail::NONE,
         }
+    }
+}
+
+impl LinkParams {
+    /// The longest a delivered message can take on this link: its
+    /// latency's maximum, plus the reordering extra, plus the tail.
+    pub fn max_delay(&self) -> Span {
+        let mut worst = self.latency.max();
+        if self.reorder_ppm > 0 {
+            worst = worst + self.latency.max() * 10;
+        }
+        if !self.tail.is_none() {
+            worst = worst + self.tail.max;
+        }
+        worst
     }
 }
 
@@ -87,6 +163,8 @@ pub struct LinkOverride {
     pub duplicate_ppm: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reorder_ppm: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<Tail>,
 }
 
 impl LinkOverride {
@@ -96,6 +174,7 @@ impl LinkOverride {
             drop_ppm: self.drop_ppm.unwrap_or(base.drop_ppm),
             duplicate_ppm: self.duplicate_ppm.unwrap_or(base.duplicate_ppm),
             reorder_ppm: self.reorder_ppm.unwrap_or(base.reorder_ppm),
+            tail: self.tail.unwrap_or(base.tail),
         }
     }
 }
@@ -120,6 +199,9 @@ impl fmt::Display for LinkParams {
             if ppm > 0 {
                 write!(f, ", {name} {}", ppm_to_string(ppm))?;
             }
+        }
+        if !self.tail.is_none() {
+            write!(f, ", {}", self.tail)?;
         }
         Ok(())
     }

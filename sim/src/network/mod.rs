@@ -6,8 +6,11 @@
 //! link's quality the default unless the scenario or a degradation changed
 //! it. Routing a message checks the links, the partitions in force and the
 //! degradations in force (usually none of either), then draws what its
-//! link asks for; a link with no loss, duplication or reordering draws only
-//! its latency.
+//! link asks for; a link with no loss, duplication, reordering or tail
+//! draws only its latency. The draws, from the network's stream, in order:
+//! loss, latency, reordering (chance, then extra), tail (chance, then
+//! extra), duplication (chance, then the copy's latency); a probability of
+//! zero draws nothing.
 
 mod cuts;
 pub mod latency;
@@ -15,7 +18,7 @@ mod links;
 pub mod partition;
 pub mod topology;
 
-pub use latency::{Latency, LinkOverride, LinkParams};
+pub use latency::{Latency, LinkOverride, LinkParams, Tail};
 pub use links::Neighbours;
 pub use partition::Partition;
 pub use topology::Topology;
@@ -167,6 +170,10 @@ impl Network {
         let mut delay = p.latency.sample(rng);
         if rng.chance(p.reorder_ppm) {
             delay = delay + Span(rng.between(0, p.latency.max().nanos() * 10));
+        }
+        // Without a tail this is `chance(0)`: one branch, no draw.
+        if rng.chance(p.tail.ppm) {
+            delay = delay + Span(rng.between(1, p.tail.max.nanos()));
         }
         let duplicate = if rng.chance(p.duplicate_ppm) {
             self.stats.duplicated += 1;
@@ -353,6 +360,37 @@ mod tests {
         ));
         n.restore(7);
         assert!(matches!(n.route(&mut rng, a, b), Route::Deliver { .. }));
+    }
+
+    #[test]
+    fn a_tail_delays_its_share_by_up_to_its_max() {
+        let latency = Latency::Constant { value: Span::from_millis(5) };
+        let tail = Tail { ppm: 100_000, max: Span::from_secs(2) };
+        let params = LinkParams { latency, tail, ..LinkParams::default() };
+        let plan = NetworkPlan { topology: Topology::Full, default: params, links: vec![] };
+        let mut n = Network::new(&plan, 2, 0, &mut Rng::new(0, Stream::Topology));
+        let mut rng = Rng::new(1, Stream::Network);
+        let (a, b) = (ProcessId::server(0), ProcessId::server(1));
+        let mut tailed = 0;
+        let mut longest = Span::ZERO;
+        for _ in 0..100_000 {
+            let Route::Deliver { delay, .. } = n.route(&mut rng, a, b) else { panic!("delivered") };
+            if delay > Span::from_millis(5) {
+                tailed += 1;
+            }
+            longest = longest.max(delay);
+        }
+        assert!((9_000..11_000).contains(&tailed), "about 10%: {tailed}");
+        assert!(longest <= Span::from_millis(2_005) && longest > Span::from_millis(1_900), "{longest}");
+        assert_eq!(params.max_delay(), Span::from_millis(2_005));
+        // Without a tail nothing is drawn for it: the stream is where a
+        // tail-less link leaves it.
+        let plain = NetworkPlan { topology: Topology::Full, default: LinkParams::default(), links: vec![] };
+        let mut n = Network::new(&plain, 2, 0, &mut Rng::new(0, Stream::Topology));
+        let (mut r1, mut r2) = (Rng::new(1, Stream::Network), Rng::new(1, Stream::Network));
+        n.route(&mut r1, a, b);
+        LinkParams::default().latency.sample(&mut r2);
+        assert_eq!(r1.next_u64(), r2.next_u64());
     }
 
     #[test]

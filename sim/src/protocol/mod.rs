@@ -147,6 +147,12 @@ pub trait Protocol: Sized + Send + Sync + 'static {
 
     fn info() -> &'static ProtocolInfo;
 
+    /// The kinds of its observations: each variant of `Observation`, named
+    /// in kebab-case (`SnapshotInstalled` is "snapshot-installed"), so that
+    /// a trigger naming another kind is refused with a did-you-mean. Empty:
+    /// triggers are not checked.
+    const OBSERVATION_KINDS: &'static [&'static str] = &[];
+
     /// Reads the `[protocol]` table of a scenario (see
     /// [`Scenario::protocol_params`]). The bug, properties and workload are
     /// already resolved and checked.

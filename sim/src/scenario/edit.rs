@@ -47,6 +47,24 @@ mod tests {
         assert!(s.with_swarm().unwrap().nemesis.swarm);
     }
 
+    #[test]
+    fn a_latency_tail_survives_a_round_trip() {
+        let src = "protocol = \"gossip\"\nnodes = 3\nduration = \"10s\"\n[network]\ntail = { share = 0.01, max = \"2s\" }\n\
+                   [[network.link]]\nbetween = [0, 1]\ntail = { share = 0, max = \"1s\" }\n\
+                   [[network.link]]\nbetween = [1, 2]\ntail = { share = 0.5, max = \"3s\" }\n\
+                   [[fault]]\nat = \"1s\"\ndegrade = { tail = { share = 0.2, max = \"500ms\" } }\n\
+                   [nemesis]\ndegrade = { every = \"1s..2s\", for = \"1s\", tail = { share = 0.1, max = \"1s\" } }\n";
+        let s = Scenario::parse("x.toml", src).unwrap();
+        let t = crate::network::Tail { ppm: 10_000, max: crate::time::Span::from_secs(2) };
+        assert_eq!(s.network.default.tail, t);
+        assert!(s.network.links[0].2.tail.is_none(), "share = 0 is no tail");
+        assert_eq!(s.network.links[1].2.tail.ppm, 500_000);
+        let again = s.rewritten("").unwrap();
+        assert_eq!(again.network, s.network);
+        assert_eq!(again.faults, s.faults);
+        assert_eq!(again.nemesis, s.nemesis);
+    }
+
     /// Every shipped scenario, written out and read again, is the same
     /// scenario: nothing is lost in writing.
     #[test]

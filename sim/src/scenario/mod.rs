@@ -20,13 +20,15 @@ mod edit;
 mod raw;
 mod schedule;
 mod scripted;
+mod trigger;
 mod write;
 
 pub use diag::{Diagnostic, Location};
+pub use trigger::{Trigger, TriggerAction, DEFAULT_WITHIN};
 
 use crate::disk::CrashMode;
 use crate::nemesis::{NemesisPlan, PartitionKind};
-use crate::network::{LinkOverride, LinkParams, NetworkPlan, Partition, Topology};
+use crate::network::{LinkOverride, LinkParams, NetworkPlan, Partition, Tail, Topology};
 use crate::process::ProcessId;
 use crate::rng::Rng;
 use crate::time::{Span, Time};
@@ -151,6 +153,9 @@ pub struct Spans {
     pub properties: Vec<Range<usize>>,
     pub workload_kind: Option<Range<usize>>,
     pub linearizable: Option<Range<usize>>,
+    /// Each `[[trigger]]`'s `observe`, then `[nemesis.trigger]`'s.
+    pub triggers: Vec<Range<usize>>,
+    pub nemesis_trigger: Option<Range<usize>>,
 }
 
 /// How many nodes of one role a scenario runs.
@@ -186,6 +191,8 @@ pub struct Scenario {
     pub network: NetworkPlan,
     pub workload: Option<WorkloadPlan>,
     pub faults: Vec<ScriptedFault>,
+    /// `[[trigger]]`: faults that answer observations.
+    pub triggers: Vec<Trigger>,
     pub nemesis: NemesisPlan,
     /// `None`: every property of the protocol.
     pub properties: Option<Vec<String>>,
@@ -308,6 +315,7 @@ impl Scenario {
             drop_ppm: raw.network.drop.map_or(0, |p| p.0),
             duplicate_ppm: raw.network.duplicate.map_or(0, |p| p.0),
             reorder_ppm: raw.network.reorder.map_or(0, |p| p.0),
+            tail: raw.network.tail.unwrap_or(Tail::NONE),
         };
         let clients = raw.workload.as_ref().map_or(Ok(0), |w| match &w.clients {
             Some(c) if *c.get_ref() == 0 || *c.get_ref() > MAX_NODES => {
@@ -380,6 +388,7 @@ impl Scenario {
                 drop_ppm: link.drop.map_or(default.drop_ppm, |p| p.0),
                 duplicate_ppm: link.duplicate.map_or(default.duplicate_ppm, |p| p.0),
                 reorder_ppm: link.reorder.map_or(default.reorder_ppm, |p| p.0),
+                tail: link.tail.unwrap_or(default.tail),
             };
             links.push((a, b, params));
         }
@@ -452,6 +461,18 @@ impl Scenario {
             )?);
         }
 
+        // Triggers.
+        let exists = |p: ProcessId| -> Result<(), String> {
+            match check_process(&Spanned::new(0..0, p)) {
+                Ok(_) => Ok(()),
+                Err(d) => Err(d.message),
+            }
+        };
+        let mut triggers = Vec::new();
+        for t in &raw.trigger {
+            triggers.push(trigger::trigger(t, settle_start, &err, &exists)?);
+        }
+
         // Nemesis.
         let nemesis = raw.nemesis;
         let too_fast = |every: &crate::time::DurationRange, kind: &str| -> Result<(), Diagnostic> {
@@ -501,6 +522,27 @@ impl Scenario {
         }
         if let Some(d) = &nemesis.degrade {
             too_fast(&d.every, "degrade")?;
+        }
+        if let Some(t) = &nemesis.trigger {
+            let at = |key: &str| span_at(&["nemesis", "trigger", key]);
+            if t.observe.is_empty() {
+                return Err(err(at("observe"), "observe lists no observation kind".into()));
+            }
+            if t.within.0 == Span::ZERO {
+                return Err(err(
+                    at("within"),
+                    "within must be longer than zero: a triggered fault strikes after the observation".into(),
+                ));
+            }
+            if t.down.min == Span::ZERO {
+                return Err(err(at("down"), "down must be longer than zero".into()));
+            }
+            if t.max_down.is_some_and(|m| m == 0 || m > nodes) {
+                return Err(err(
+                    at("max_down"),
+                    format!("max_down must be between 1 and the number of nodes ({nodes})"),
+                ));
+            }
         }
         for (kind, role) in nemesis.roles() {
             match role_members(roles.as_deref(), nodes, clients, role) {
@@ -569,6 +611,8 @@ impl Scenario {
                 .map_or(Vec::new(), |ps| ps.iter().map(|p| p.span()).collect()),
             workload_kind: raw.workload.as_ref().map(|w| w.kind.span()),
             linearizable: raw.check.linearizable.as_ref().map(|l| l.span()),
+            triggers: raw.trigger.iter().map(|t| t.get_ref().observe.span()).collect(),
+            nemesis_trigger: span_of(lookup.get_ref(), &["nemesis", "trigger", "observe"]),
         };
         let name = raw.name.unwrap_or_else(|| {
             std::path::Path::new(path)
@@ -591,6 +635,7 @@ impl Scenario {
             network: NetworkPlan { topology, default, links },
             workload,
             faults,
+            triggers,
             nemesis,
             properties,
             linearizable: raw.check.linearizable.is_some_and(|l| *l.get_ref()),

@@ -8,6 +8,7 @@
 use crate::disk::CrashMode;
 use crate::nemesis::{NemesisPlan, PartitionKind};
 use crate::network::latency::LatencySpec;
+use crate::network::Tail;
 use crate::network::Topology;
 use crate::process::ProcessId;
 use crate::rng::Probability;
@@ -36,6 +37,8 @@ pub(super) struct RawScenario {
     #[serde(default)]
     pub fault: Vec<Spanned<RawFault>>,
     #[serde(default)]
+    pub trigger: Vec<Spanned<super::trigger::RawTrigger>>,
+    #[serde(default)]
     pub nemesis: NemesisPlan,
     #[serde(default)]
     pub check: RawCheck,
@@ -53,6 +56,7 @@ pub(super) struct RawNetwork {
     pub drop: Option<Probability>,
     pub duplicate: Option<Probability>,
     pub reorder: Option<Probability>,
+    pub tail: Option<Tail>,
     #[serde(default)]
     pub link: Vec<RawLink>,
 }
@@ -65,6 +69,7 @@ pub(super) struct RawLink {
     pub drop: Option<Probability>,
     pub duplicate: Option<Probability>,
     pub reorder: Option<Probability>,
+    pub tail: Option<Tail>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +155,7 @@ pub(super) struct RawDegrade {
     pub drop: Option<Probability>,
     pub duplicate: Option<Probability>,
     pub reorder: Option<Probability>,
+    pub tail: Option<Tail>,
 }
 
 #[derive(Deserialize, Default)]

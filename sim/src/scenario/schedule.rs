@@ -68,7 +68,7 @@ impl Scenario {
                 Scripted::RestoreAll => FaultAction::RestoreAll,
             };
             let undo = action.undo();
-            out.push(TimedFault { at: f.at, action, source });
+            out.push(TimedFault { at: f.at, action, source: source.clone() });
             if let (Some(d), Some(undo)) = (f.duration, undo) {
                 let at = f.at + d;
                 if at < settle_start {

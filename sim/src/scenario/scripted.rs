@@ -210,6 +210,7 @@ pub(super) fn scripted_fault(
             drop_ppm: d.drop.map(|p| p.0),
             duplicate_ppm: d.duplicate.map(|p| p.0),
             reorder_ppm: d.reorder.map(|p| p.0),
+            tail: d.tail,
         };
         (Scripted::Degrade { nodes, change }, true)
     } else if let Some(r) = &raw.restore {

@@ -6,9 +6,9 @@
 
 use super::{Scenario, Scripted, Target};
 use crate::network::latency::{ppm_to_string, Latency};
-use crate::network::{LinkOverride, LinkParams, Partition, Topology};
+use crate::network::{LinkOverride, LinkParams, Partition, Tail, Topology};
 use crate::process::ProcessId;
-use crate::time::Time;
+use crate::time::{Span, Time};
 use toml::{Table, Value};
 
 fn s(text: impl Into<String>) -> Value {
@@ -61,6 +61,16 @@ fn link_params(t: &mut Table, p: &LinkParams, base: Option<&LinkParams>) {
             t.insert(key.into(), probability(ppm));
         }
     }
+    // A link without a tail under a default with one says `share = 0`.
+    if base.map_or(!p.tail.is_none(), |b| b.tail != p.tail) {
+        t.insert("tail".into(), tail(&p.tail));
+    }
+}
+
+fn tail(t: &Tail) -> Value {
+    // `max` must stay positive even for `share = 0`.
+    let max = if t.max == Span::ZERO { Span(1) } else { t.max };
+    table([("share", probability(t.ppm)), ("max", time(max))])
 }
 
 fn topology(t: Topology) -> Value {
@@ -91,6 +101,9 @@ fn link_override(t: &mut Table, c: &LinkOverride) {
         if let Some(ppm) = ppm {
             t.insert(key.into(), probability(ppm));
         }
+    }
+    if let Some(x) = &c.tail {
+        t.insert("tail".into(), tail(x));
     }
 }
 
@@ -220,7 +233,12 @@ impl Scenario {
             root.insert("fault".into(), Value::Array(faults));
         }
 
-        if !self.nemesis.is_empty() || self.nemesis.swarm {
+        if !self.triggers.is_empty() {
+            let triggers = self.triggers.iter().map(super::trigger::to_value).collect();
+            root.insert("trigger".into(), Value::Array(triggers));
+        }
+
+        if !self.nemesis.is_empty() || self.nemesis.swarm || self.nemesis.trigger.is_some() {
             if let Ok(v) = Value::try_from(&self.nemesis) {
                 root.insert("nemesis".into(), v);
             }
