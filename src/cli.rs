@@ -39,6 +39,10 @@ pub enum Command {
         /// Write the clients' history as JSON (what `dsim check` reads).
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        /// Print the scenario with every default filled in, as TOML that
+        /// loads again, and run nothing.
+        #[arg(long)]
+        print_config: bool,
         #[command(flatten)]
         drawings: DrawArgs,
     },

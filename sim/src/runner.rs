@@ -84,6 +84,7 @@ pub fn prepare<P: Protocol>(scenario: Scenario) -> Result<Box<dyn Runner>, Diagn
     let enabled = resolve_properties::<P>(&scenario)?;
     check_workload(&scenario, &description)?;
     let counts = resolve_roles::<P>(&scenario)?;
+    crate::protocol::check_keys(&scenario, description.name, description.params)?;
     let protocol = P::configure(&scenario, bug)?;
     let enabled: Vec<bool> =
         enabled.iter().zip(P::Property::ALL).map(|(on, p)| *on && protocol.checks(*p)).collect();

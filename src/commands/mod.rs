@@ -4,6 +4,7 @@ pub(crate) mod check;
 mod explore;
 mod list;
 mod merge;
+mod print_config;
 pub(crate) mod replay;
 pub mod run;
 mod shrink;
@@ -15,16 +16,19 @@ use crate::error::CliError;
 /// Runs the command; returns its exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, out, json, check_determinism, history, drawings } => run::run(
-            &scenario,
-            seed,
-            trace.as_deref(),
-            &out,
-            json,
-            check_determinism,
-            history.as_deref(),
-            &drawings.drawings(),
-        ),
+        Command::Run { scenario, print_config: true, .. } => print_config::print_config(&scenario),
+        Command::Run { scenario, seed, trace, out, json, check_determinism, history, drawings, .. } => {
+            run::run(
+                &scenario,
+                seed,
+                trace.as_deref(),
+                &out,
+                json,
+                check_determinism,
+                history.as_deref(),
+                &drawings.drawings(),
+            )
+        }
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink { repro, out, json } => shrink::shrink_command(&repro, &out, json),
         Command::Check(args) => check::check(&args),
