@@ -32,7 +32,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("24-duplicate-key", "3:1", "duplicate key"),
     ("25-for-on-heal", "8:7", "`for` does not apply to `heal`"),
     ("26-linearizable-without-model", "6:16", "no linearizability model"),
-    ("27-unknown-protocol-parameter", "6:1", "unknown field `fanot`"),
+    ("27-unknown-protocol-parameter", "6:9", "unknown gossip parameter `fanot` (did you mean `fanout`?)"),
     ("28-zero-nodes", "2:9", "between 1 and 1000000 nodes"),
     ("29-client-out-of-range", "12:38", "client c9 does not exist"),
     ("30-unknown-partition-shape", "7:13", "unknown partition shape `triangle`"),
@@ -50,6 +50,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("43-one-way-side-empty", "7:11", "the `from` side of this partition is empty"),
     ("44-one-way-node-on-both-sides", "7:11", "n1 is both in `from` and in `to`"),
     ("41-degrade-no-nodes", "7:21", "`nodes = []` degrades no link"),
+    ("45-nodes-under-protocol", "4:1", "`nodes` belongs at the top level of the scenario, not in [protocol]"),
+    (
+        "46-duration-under-network",
+        "6:1",
+        "`duration` belongs at the top level of the scenario, not in [network]",
+    ),
 ];
 
 #[test]

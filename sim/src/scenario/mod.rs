@@ -17,6 +17,7 @@
 
 mod diag;
 mod edit;
+mod placement;
 mod raw;
 mod schedule;
 mod scripted;
@@ -214,6 +215,9 @@ impl Scenario {
 
         let mut root = DeTable::parse(source).map_err(toml_err)?;
         let whole = root.span();
+        if let Some((span, message)) = placement::misplaced_key(root.get_ref()) {
+            return Err(err(Some(span), message));
+        }
         let protocol_entry = root.get_mut().remove("protocol");
         let (protocol, protocol_span) = match protocol_entry {
             None => {
