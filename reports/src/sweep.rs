@@ -49,6 +49,11 @@ impl Document {
     pub fn findings(&self) -> usize {
         self.sweeps.iter().map(|s| s.findings.len()).sum()
     }
+
+    /// Expected sometimes-properties that never fired, over every sweep.
+    pub fn missed(&self) -> usize {
+        self.sweeps.iter().map(|s| s.missed.len()).sum()
+    }
 }
 
 fn sweep_marker() -> String {
@@ -91,16 +96,22 @@ pub fn summary(doc: &Document) -> String {
         );
     }
     let findings = doc.findings();
+    let missed = doc.missed();
     let limited: usize = doc.sweeps.iter().map(|w| w.limited.seeds.len()).sum();
     let nondet: usize = doc.sweeps.iter().map(|w| w.nondeterministic.len()).sum();
     let _ = writeln!(
         s,
         "{}",
         match (findings, nondet, limited) {
+            (0, 0, _) if missed > 0 =>
+                format!("no finding, but {missed} expected sometimes-property(ies) never fired"),
             (0, 0, 0) => "no finding".to_string(),
             (0, 0, l) => format!("no finding, but {l} seed(s) hit a limit without a verdict"),
             (f, n, _) => {
                 let mut t = format!("{f} finding(s)");
+                if missed > 0 {
+                    t.push_str(&format!(", {missed} expected sometimes-property(ies) never fired"));
+                }
                 if n > 0 {
                     t.push_str(&format!(", {n} non-deterministic seed(s)"));
                 }
@@ -128,6 +139,13 @@ fn sweep_text(s: &mut String, w: &Sweep) {
             })
             .collect();
         let _ = writeln!(s, "  sometimes: {}", parts.join(", "));
+    }
+    for name in &w.missed {
+        let _ = writeln!(
+            s,
+            "  EXPECTED {name} (sometimes) never fired on any of {} seed(s): the sweep did not exercise what the scenario expects",
+            thousands(w.seeds_run)
+        );
     }
     for f in &w.findings {
         let _ = writeln!(

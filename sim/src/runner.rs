@@ -8,7 +8,7 @@
 
 use crate::engine::{simulate, RunOptions, RunPlan};
 use crate::named::{did_you_mean, NamedSet};
-use crate::property::NO_PANIC;
+use crate::property::{Kind, NO_PANIC};
 use crate::protocol::Cluster;
 use crate::protocol::{Description, Protocol};
 use crate::result::RunResult;
@@ -82,6 +82,7 @@ pub fn prepare<P: Protocol>(scenario: Scenario) -> Result<Box<dyn Runner>, Diagn
     let description = Description::of::<P>();
     let bug = resolve_bug::<P>(&scenario)?;
     let enabled = resolve_properties::<P>(&scenario)?;
+    check_expected::<P>(&scenario, &enabled)?;
     check_workload(&scenario, &description)?;
     let counts = resolve_roles::<P>(&scenario)?;
     crate::protocol::check_keys(&scenario, description.name, description.params)?;
@@ -187,6 +188,50 @@ fn resolve_properties<P: Protocol>(scenario: &Scenario) -> Result<Vec<bool>, Dia
         }
     }
     Ok(enabled)
+}
+
+/// `[check] expect` names sometimes-properties of the protocol that the
+/// scenario checks.
+fn check_expected<P: Protocol>(scenario: &Scenario, enabled: &[bool]) -> Result<(), Diagnostic> {
+    let Some(names) = &scenario.expect else { return Ok(()) };
+    let specs = <P::Property as NamedSet>::SPECS;
+    let sometimes: Vec<&str> = specs.iter().filter(|s| s.kind == Kind::Sometimes).map(|s| s.name).collect();
+    for (i, name) in names.iter().enumerate() {
+        let span = scenario.spans.expect.get(i).cloned();
+        match P::Property::from_name(name) {
+            Some(p) if specs[p.index()].kind != Kind::Sometimes => {
+                return Err(scenario
+                    .error(
+                        span,
+                        format!(
+                            "`{name}` is an {} property; only sometimes-properties can be expected",
+                            specs[p.index()].kind
+                        ),
+                    )
+                    .with_help(format!(
+                        "{}'s sometimes-properties: {}",
+                        P::info().name,
+                        sometimes.join(", ")
+                    )));
+            }
+            Some(p) if !enabled[p.index()] => {
+                return Err(scenario.error(span, format!("`{name}` is expected but not checked")).with_help(
+                    "add it to [check] properties, or leave [check] properties out to check every one",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(unknown(
+                    scenario,
+                    span,
+                    name,
+                    format!("{} has no sometimes-property `{name}`", P::info().name),
+                    &sometimes,
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_workload(scenario: &Scenario, description: &Description) -> Result<(), Diagnostic> {

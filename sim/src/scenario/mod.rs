@@ -150,6 +150,7 @@ pub struct Spans {
     pub nodes: Option<Range<usize>>,
     pub bug: Option<Range<usize>>,
     pub properties: Vec<Range<usize>>,
+    pub expect: Vec<Range<usize>>,
     pub workload_kind: Option<Range<usize>>,
     pub linearizable: Option<Range<usize>>,
 }
@@ -190,6 +191,11 @@ pub struct Scenario {
     pub nemesis: NemesisPlan,
     /// `None`: every property of the protocol.
     pub properties: Option<Vec<String>>,
+    /// `[check] expect`: the sometimes-properties this scenario is written
+    /// to make fire. `explore` fails when one never fires over a sweep,
+    /// and warns about no other; `None`: warn about every one that never
+    /// fired.
+    pub expect: Option<Vec<String>>,
     pub linearizable: bool,
     pub limits: Limits,
     pub crash_mode: CrashMode,
@@ -571,9 +577,11 @@ impl Scenario {
                 .properties
                 .as_ref()
                 .map_or(Vec::new(), |ps| ps.iter().map(|p| p.span()).collect()),
+            expect: raw.check.expect.as_ref().map_or(Vec::new(), |ps| ps.iter().map(|p| p.span()).collect()),
             workload_kind: raw.workload.as_ref().map(|w| w.kind.span()),
             linearizable: raw.check.linearizable.as_ref().map(|l| l.span()),
         };
+        let expect = raw.check.expect.map(|ps| ps.into_iter().map(|p| p.into_inner()).collect());
         let name = raw.name.unwrap_or_else(|| {
             std::path::Path::new(path)
                 .file_stem()
@@ -597,6 +605,7 @@ impl Scenario {
             faults,
             nemesis,
             properties,
+            expect,
             linearizable: raw.check.linearizable.is_some_and(|l| *l.get_ref()),
             limits,
             crash_mode: raw.disk.on_crash.unwrap_or_default(),

@@ -229,6 +229,9 @@ impl Scenario {
         if let Some(ps) = &self.properties {
             check.insert("properties".into(), Value::Array(ps.iter().map(|p| s(p.clone())).collect()));
         }
+        if let Some(ps) = &self.expect {
+            check.insert("expect".into(), Value::Array(ps.iter().map(|p| s(p.clone())).collect()));
+        }
         check.insert("linearizable".into(), Value::Boolean(self.linearizable));
         check.insert("settle".into(), time(self.settle));
         root.insert("check".into(), Value::Table(check));
