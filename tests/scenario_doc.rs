@@ -47,7 +47,7 @@ fn documented(page: &str, heading: &str) -> BTreeSet<String> {
 /// The keys the parser allows in a table: an unknown key's error lists them.
 fn accepted(opening: &str) -> BTreeSet<String> {
     let text = format!("{BASE}{opening}\nzzz_unknown = 1\n");
-    let e = sim::Scenario::parse("probe.toml", &text).err().expect("an unknown key is refused").to_string();
+    let e = sim::Scenario::parse("probe.toml", &text).expect_err("an unknown key is refused").to_string();
     let list = e.split("expected ").nth(1).unwrap_or_else(|| panic!("the error lists the keys: {e}"));
     let list = list.lines().next().unwrap_or_default();
     list.split('`').skip(1).step_by(2).map(str::to_string).collect()

@@ -41,8 +41,8 @@
 //! - `vote-not-persisted`: a restarted server forgets its vote and votes
 //!   again in the same term: two leaders in one term (*election-safety*).
 //! - `figure-8`: entries of earlier terms are committed by counting
-//!   replicas; a later leader overwrites one (*state-machine-safety*,
-//!   *leader-completeness*).
+//!   replicas; a later leader lacks one (*leader-completeness*, which
+//!   catches it first; *state-machine-safety* once it is overwritten).
 //! - `ack-before-sync`: a follower acknowledges entries before syncing them;
 //!   a crash loses entries the leader counted (*leader-completeness*,
 //!   *state-machine-safety*, linearizability).
