@@ -44,6 +44,10 @@ pub enum Command {
         /// `-`: standard output).
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        /// Print the scenario with every default filled in, as TOML that
+        /// loads again, and run nothing.
+        #[arg(long)]
+        print_config: bool,
         #[command(flatten)]
         view: ViewArgs,
         #[command(flatten)]

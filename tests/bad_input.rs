@@ -32,7 +32,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("24-duplicate-key", "3:1", "duplicate key"),
     ("25-for-on-heal", "8:7", "`for` does not apply to `heal`"),
     ("26-linearizable-without-model", "6:16", "no linearizability model"),
-    ("27-unknown-protocol-parameter", "6:1", "unknown field `fanot`"),
+    ("27-unknown-protocol-parameter", "6:9", "unknown gossip parameter `fanot` (did you mean `fanout`?)"),
     ("28-zero-nodes", "2:9", "between 1 and 1000000 nodes"),
     ("29-client-out-of-range", "12:38", "client c9 does not exist"),
     ("30-unknown-partition-shape", "7:13", "unknown partition shape `triangle`"),
@@ -58,6 +58,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("50-tail-max-zero", "6:8", "a latency tail needs a max longer than zero"),
     ("51-tail-share-above-one", "6:18", "2 is not a probability"),
     ("52-trigger-node-out-of-range", "7:8", "node index 7 is out of range"),
+    ("53-nodes-under-protocol", "4:1", "`nodes` belongs at the top level of the scenario, not in [protocol]"),
+    (
+        "54-duration-under-network",
+        "6:1",
+        "`duration` belongs at the top level of the scenario, not in [network]",
+    ),
 ];
 
 #[test]

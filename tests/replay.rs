@@ -50,9 +50,15 @@ fn replay_reproduces_the_violation_at_the_same_step_and_hash() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["reproduced"], true);
     let expected = repro.violation.unwrap();
-    assert_eq!(v["run"]["violation"]["step"], expected.step);
-    assert_eq!(v["run"]["violation"]["property"], "convergence");
-    assert_eq!(v["run"]["trace_hash"], repro.trace_hash);
+    assert_eq!(v["violation"]["step"], expected.step);
+    assert_eq!(v["violation"]["property"], "convergence");
+    assert_eq!(v["trace_hash"], repro.trace_hash);
+    // What every command's --json promises, at the top level.
+    assert_eq!(v["seed"], repro.seed);
+    assert_eq!(v["outcome"], "violation");
+    assert_eq!(v["events"], expected.step);
+    assert_eq!(v["repro"], path.to_str().unwrap());
+    assert!(v["virtual_time_ns"].is_u64() && v["metrics"].is_object(), "{v}");
 
     let o = dsim(&["replay", path.to_str().unwrap()]);
     let text = stdout(&o);

@@ -177,7 +177,7 @@ fn bad_parameters_are_refused_at_their_place() {
         ("call_timeout = \"0s\"", "call_timeout"),
         ("flaky = { every = \"1s\", for = \"0s\", refuse = 0.5 }", "flaky"),
         ("flaky = { every = \"1s\", for = \"1s\", refuse = 1.5 }", "probability"),
-        ("retries = 3", "unknown field"),
+        ("retries = 3", "unknown saga parameter `retries`"),
         ("mode = \"conducted\"", "unknown variant"),
     ] {
         let source = format!(

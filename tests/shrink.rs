@@ -44,7 +44,7 @@ fn gossip_bugs_shrink_to_two_faults_and_a_quarter_of_the_events() {
         let o = dsim(&["replay", shrunk, "--json"]);
         let r: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(r["reproduced"], true, "{bug}: the shrunk repro replays");
-        assert_eq!(r["run"]["violation"]["property"], property.as_str());
+        assert_eq!(r["violation"]["property"], property.as_str());
     }
 }
 

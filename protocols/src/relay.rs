@@ -48,7 +48,15 @@ static INFO: ProtocolInfo = ProtocolInfo {
     name: "relay",
     summary: "each delivery sends one u64 on to a random host: the engine-speed yardstick",
     workloads: &[],
+    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 1] = [sim::ParamSpec {
+    name: "reach",
+    kind: "integer",
+    default: Some("0"),
+    help: "0: pass a message to any other host; k: to one of the 2k hosts at ring distance 1..=k",
+}];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]

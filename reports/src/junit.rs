@@ -22,8 +22,11 @@ fn escape(text: &str) -> String {
 
 pub fn junit(doc: &Document) -> String {
     let tests = doc.sweeps.len();
-    let failures =
-        doc.sweeps.iter().filter(|s| !s.findings.is_empty() || !s.nondeterministic.is_empty()).count();
+    let failures = doc
+        .sweeps
+        .iter()
+        .filter(|s| !s.findings.is_empty() || !s.nondeterministic.is_empty() || !s.missed.is_empty())
+        .count();
     let time = doc.wall_time_s.unwrap_or(0.0);
     // The comment marks the file as dsim's, which dsim may replace.
     let mut x =
@@ -45,7 +48,7 @@ pub fn junit(doc: &Document) -> String {
             escape(&name),
             w.wall_time_s.unwrap_or(0.0)
         );
-        if w.findings.is_empty() && w.nondeterministic.is_empty() {
+        if w.findings.is_empty() && w.nondeterministic.is_empty() && w.missed.is_empty() {
             x.push_str("/>\n");
             continue;
         }
@@ -68,6 +71,15 @@ pub fn junit(doc: &Document) -> String {
                 escape(&f.property),
                 escape(&format!("{}: seed {}: {}", f.property, f.smallest_seed(), f.message)),
                 escape(&body)
+            );
+        }
+        for name in &w.missed {
+            let _ = writeln!(
+                x,
+                "      <failure type=\"expected-sometimes\" message=\"{}\">expected sometimes-property {} never fired on any of {} seed(s)</failure>",
+                escape(&format!("{name} (sometimes) never fired")),
+                escape(name),
+                w.seeds_run
             );
         }
         for n in &w.nondeterministic {

@@ -9,6 +9,9 @@ pub struct Context<'a> {
     pub wall_seconds: f64,
     pub repro: Option<&'a str>,
     pub replay_command: Option<String>,
+    /// The scenario's `[check] expect`: only these are worth a note when
+    /// they do not fire (`None`: every sometimes-property).
+    pub expected: Option<&'a [String]>,
 }
 
 pub fn summary(r: &RunResult, cx: &Context<'_>) -> String {
@@ -94,8 +97,16 @@ pub fn summary(r: &RunResult, cx: &Context<'_>) -> String {
             v.message
         );
     }
-    let unfired: Vec<&str> =
-        r.properties.iter().filter(|p| p.status == Status::NotFired).map(|p| p.name.as_str()).collect();
+    let unfired: Vec<&str> = r
+        .properties
+        .iter()
+        .filter(|p| p.status == Status::NotFired)
+        .filter(|p| match cx.expected {
+            None => true,
+            Some(e) => e.contains(&p.name),
+        })
+        .map(|p| p.name.as_str())
+        .collect();
     if !unfired.is_empty() && r.outcome == Outcome::Ok {
         let _ = writeln!(
             s,

@@ -1,7 +1,7 @@
 //! Sweep reports: the text summary, and the JSON document that `dsim merge`
 //! reads back.
 
-use crate::numbers::{seconds, si, things, thousands};
+use crate::numbers::{count, seconds, si, things, thousands};
 use serde::{Deserialize, Serialize};
 use sim::explore::Sweep;
 use sim::Time;
@@ -54,6 +54,11 @@ impl Document {
 
     pub fn findings(&self) -> usize {
         self.sweeps.iter().map(|s| s.findings.len()).sum()
+    }
+
+    /// Expected sometimes-properties that never fired, over every sweep.
+    pub fn missed(&self) -> usize {
+        self.sweeps.iter().map(|s| s.missed.len()).sum()
     }
 }
 
@@ -110,17 +115,22 @@ pub fn summary(doc: &Document) -> String {
         );
     }
     let findings = doc.findings();
+    let missed = doc.missed();
     let limited: usize = doc.sweeps.iter().map(|w| w.limited.seeds.len()).sum();
     let nondet: usize = doc.sweeps.iter().map(|w| w.nondeterministic.len()).sum();
     let _ = writeln!(
         s,
         "{}",
         match (findings, nondet, limited) {
+            (0, 0, _) if missed > 0 => format!("no finding, but {} never fired", expected_count(missed)),
             (0, 0, 0) => "no finding".to_string(),
             (0, 0, l) =>
                 format!("no finding, but {} hit a limit without a verdict", things(l as u64, "seed")),
             (f, n, _) => {
                 let mut t = things(f as u64, "finding");
+                if missed > 0 {
+                    t.push_str(&format!(", {} never fired", expected_count(missed)));
+                }
                 if n > 0 {
                     t.push_str(&format!(", {} not deterministic", things(n as u64, "seed")));
                 }
@@ -158,6 +168,13 @@ fn sweep_text(s: &mut String, w: &Sweep) {
             })
             .collect();
         let _ = writeln!(s, "  sometimes: {}", parts.join(", "));
+    }
+    for name in &w.missed {
+        let _ = writeln!(
+            s,
+            "  EXPECTED {name} (sometimes) never fired on any of {} seed(s): the sweep did not exercise what the scenario expects",
+            thousands(w.seeds_run)
+        );
     }
     for f in &w.findings {
         let _ = writeln!(
@@ -222,4 +239,9 @@ fn sweep_text(s: &mut String, w: &Sweep) {
         }
     }
     s.push('\n');
+}
+
+/// `1 expected sometimes-property`, `2 expected sometimes-properties`.
+fn expected_count(n: usize) -> String {
+    count(n as u64, "expected sometimes-property", "expected sometimes-properties")
 }

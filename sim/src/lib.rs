@@ -50,8 +50,8 @@ pub use named::NamedSet;
 pub use process::ProcessId;
 pub use property::{Kind, PropertySet, PropertySpec, PropertyVerdict, Status, Verdicts};
 pub use protocol::{
-    BugSet, BugSpec, Checker, Client, Cluster, Ctx, Description, Effect, Never, NoClient, Observed, Protocol,
-    ProtocolInfo, Server, Setup, World,
+    BugSet, BugSpec, Checker, Client, Cluster, Ctx, Description, Effect, Never, NoClient, Observed,
+    ParamSpec, Protocol, ProtocolInfo, Server, Setup, World,
 };
 pub use registry::Registry;
 pub use repro::Repro;

@@ -8,7 +8,7 @@
 
 use crate::engine::{simulate, RunOptions, RunPlan};
 use crate::named::{did_you_mean, NamedSet};
-use crate::property::NO_PANIC;
+use crate::property::{Kind, NO_PANIC};
 use crate::protocol::Cluster;
 use crate::protocol::{Description, Protocol};
 use crate::result::RunResult;
@@ -82,9 +82,11 @@ pub fn prepare<P: Protocol>(scenario: Scenario) -> Result<Box<dyn Runner>, Diagn
     let description = Description::of::<P>();
     let bug = resolve_bug::<P>(&scenario)?;
     let enabled = resolve_properties::<P>(&scenario)?;
+    check_expected::<P>(&scenario, &enabled)?;
     check_workload(&scenario, &description)?;
     check_observation_kinds::<P>(&scenario)?;
     let counts = resolve_roles::<P>(&scenario)?;
+    crate::protocol::check_keys(&scenario, description.name, description.params)?;
     let protocol = P::configure(&scenario, bug)?;
     let enabled: Vec<bool> =
         enabled.iter().zip(P::Property::ALL).map(|(on, p)| *on && protocol.checks(*p)).collect();
@@ -213,6 +215,50 @@ fn check_observation_kinds<P: Protocol>(scenario: &Scenario) -> Result<(), Diagn
                 format!("{} has no observation `{kind}`", P::info().name),
                 known,
             ));
+        }
+    }
+    Ok(())
+}
+
+/// `[check] expect` names sometimes-properties of the protocol that the
+/// scenario checks.
+fn check_expected<P: Protocol>(scenario: &Scenario, enabled: &[bool]) -> Result<(), Diagnostic> {
+    let Some(names) = &scenario.expect else { return Ok(()) };
+    let specs = <P::Property as NamedSet>::SPECS;
+    let sometimes: Vec<&str> = specs.iter().filter(|s| s.kind == Kind::Sometimes).map(|s| s.name).collect();
+    for (i, name) in names.iter().enumerate() {
+        let span = scenario.spans.expect.get(i).cloned();
+        match P::Property::from_name(name) {
+            Some(p) if specs[p.index()].kind != Kind::Sometimes => {
+                return Err(scenario
+                    .error(
+                        span,
+                        format!(
+                            "`{name}` is an {} property; only sometimes-properties can be expected",
+                            specs[p.index()].kind
+                        ),
+                    )
+                    .with_help(format!(
+                        "{}'s sometimes-properties: {}",
+                        P::info().name,
+                        sometimes.join(", ")
+                    )));
+            }
+            Some(p) if !enabled[p.index()] => {
+                return Err(scenario.error(span, format!("`{name}` is expected but not checked")).with_help(
+                    "add it to [check] properties, or leave [check] properties out to check every one",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(unknown(
+                    scenario,
+                    span,
+                    name,
+                    format!("{} has no sometimes-property `{name}`", P::info().name),
+                    &sometimes,
+                ))
+            }
         }
     }
     Ok(())

@@ -74,7 +74,7 @@ impl Checker<Echo> for AckSeen {
 }
 
 static INFO: ProtocolInfo =
-    ProtocolInfo { name: "echo", summary: "acknowledges ticks", workloads: &["ticks"] };
+    ProtocolInfo { name: "echo", summary: "acknowledges ticks", workloads: &["ticks"], params: &[] };
 
 impl Protocol for Echo {
     type Message = Msg;

@@ -61,7 +61,8 @@ sim::roles! {
     }
 }
 
-static INFO: ProtocolInfo = ProtocolInfo { name: "probe", summary: "engine probe", workloads: &[] };
+static INFO: ProtocolInfo =
+    ProtocolInfo { name: "probe", summary: "engine probe", workloads: &[], params: &[] };
 
 impl Server<Probe> for Node {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Probe>) {

@@ -38,7 +38,7 @@ sim::properties! {
     }
 }
 
-static INFO: ProtocolInfo = ProtocolInfo { name: "ticker", summary: "ticks", workloads: &[] };
+static INFO: ProtocolInfo = ProtocolInfo { name: "ticker", summary: "ticks", workloads: &[], params: &[] };
 
 impl Server<Ticker> for Node {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Ticker>) {

@@ -24,7 +24,7 @@ fn parse_seeds(text: &str) -> Result<Seeds, CliError> {
 pub fn exit_code(sweeps: &[Sweep]) -> u8 {
     if sweeps.iter().any(|s| !s.nondeterministic.is_empty()) {
         EXIT_NONDETERMINISTIC
-    } else if sweeps.iter().any(|s| !s.findings.is_empty()) {
+    } else if sweeps.iter().any(|s| !s.findings.is_empty() || !s.missed.is_empty()) {
         EXIT_VIOLATION
     } else if sweeps.iter().any(|s| !s.limited.seeds.is_empty()) {
         EXIT_LIMIT

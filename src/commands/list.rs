@@ -15,7 +15,7 @@ const SCRIPTED_FAULTS: &[(&str, &str)] = &[
     ("resume = P", "resume process P"),
     ("isolate = P", "cut process P off from every process"),
     ("partition = [[..], [..]]", "cut the network into groups; or a random shape: \"majority-minority\"... (with role = \"...\": drawn over that role's nodes)"),
-    ("one_way = { from, to }", "`from` can no longer send to `to`"),
+    ("one_way = { from = [..], to = [..] }", "the processes of `from` can no longer send to those of `to`"),
     ("bridge = { left, right, via }", "two halves that only `via` joins"),
     ("heal = true", "heal every partition"),
     ("clock = { node, skew, drift_ppm }", "set a process's clock skew (a jump) and drift (from now on)"),
@@ -48,6 +48,7 @@ pub fn list(json: bool) -> Result<u8, CliError> {
                     "roles": i.roles.iter().map(|r| json!({"name": r.name, "description": r.description})).collect::<Vec<_>>(),
                     "bugs": i.bugs.iter().map(|b| json!({"name": b.name, "description": b.description})).collect::<Vec<_>>(),
                     "properties": i.properties.iter().map(|p| json!({"name": p.name, "kind": p.kind, "description": p.description})).collect::<Vec<_>>(),
+                    "parameters": i.params,
                 })
             })
             .collect();
@@ -76,6 +77,13 @@ pub fn list(json: bool) -> Result<u8, CliError> {
         }
         if let Some(model) = i.model {
             println!("    linearizability model: {model} ([check] linearizable = true)");
+        }
+        if !i.params.is_empty() {
+            println!("    parameters ([protocol] name = \"{}\", then any of):", i.name);
+            for p in i.params {
+                let default = p.default.map_or("(none)".to_string(), |d| format!("= {d}"));
+                println!("      {:<24} {:<22} {}: {}", p.name, default, p.kind, p.help);
+            }
         }
         println!("    properties:");
         for p in i.properties {

@@ -4,6 +4,7 @@ pub(crate) mod check;
 mod explore;
 mod list;
 mod merge;
+mod print_config;
 pub(crate) mod replay;
 pub mod run;
 mod shrink;
@@ -15,6 +16,7 @@ use crate::error::CliError;
 /// Runs the command; returns its exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
+        Command::Run { scenario, print_config: true, .. } => print_config::print_config(&scenario),
         Command::Run {
             scenario,
             seed,
@@ -26,6 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
             history,
             view,
             drawings,
+            ..
         } => run::run(&run::RunArgs {
             path: &scenario,
             seed,

@@ -183,13 +183,14 @@ fn replay_json(
             (false, serde_json::json!({ "agreed_until_step": agreed_until, "differences": what }))
         }
     };
-    serde_json::json!({
-        "repro": file.display().to_string(),
-        "reproduced": reproduced,
-        "diverged": diverged,
-        "expected": { "violation": repro.violation, "trace_hash": repro.trace_hash, "events": repro.events },
-        "run": reports::json::run(result, Some(wall), None),
-    })
+    // The rerun's fields at the top level, as every command's `--json`
+    // promises (`seed`, `outcome`, `events`, `violation`...); `repro` is the
+    // file replayed.
+    let mut out = reports::json::run(result, Some(wall), Some(&file.display().to_string()));
+    out["reproduced"] = serde_json::json!(reproduced);
+    out["diverged"] = diverged;
+    out["expected"] = serde_json::json!({ "violation": repro.violation, "trace_hash": repro.trace_hash, "events": repro.events });
+    out
 }
 
 /// The terminal view of a replay, with the command line's filters; the

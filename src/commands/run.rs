@@ -188,6 +188,7 @@ fn report(
             wall_seconds: wall,
             repro: repro_path.as_deref(),
             replay_command: repro.as_deref().map(Repro::replay_command),
+            expected: scenario.expect.as_deref(),
         };
         crate::colour::print(&reports::text::terminal(&reports::run::summary(result, &cx)), aside);
     }

@@ -50,7 +50,23 @@ static INFO: ProtocolInfo = ProtocolInfo {
     name: "lease-lock",
     summary: "a lease lock with fencing tokens (an example protocol written outside dsim)",
     workloads: &[],
+    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 2] = [
+    sim::ParamSpec {
+        name: "lease",
+        kind: "duration",
+        default: Some(r#""100ms""#),
+        help: "how long the lock grants a worker the lease",
+    },
+    sim::ParamSpec {
+        name: "work",
+        kind: "duration",
+        default: Some(r#""30ms""#),
+        help: "how long a worker works under the lease before it writes",
+    },
+];
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -68,7 +68,29 @@ static INFO: ProtocolInfo = ProtocolInfo {
     name: "gossip",
     summary: "broadcast by epidemic push plus push-pull anti-entropy (Maelstrom's broadcast)",
     workloads: &["broadcast"],
+    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 3] = [
+    sim::ParamSpec {
+        name: "fanout",
+        kind: "integer",
+        default: Some("3"),
+        help: "neighbours each batch of new values is pushed to",
+    },
+    sim::ParamSpec {
+        name: "push_interval",
+        kind: "duration",
+        default: Some(r#""20ms""#),
+        help: "how often a server pushes the values it learnt since its last push",
+    },
+    sim::ParamSpec {
+        name: "anti_entropy",
+        kind: "duration",
+        default: Some(r#""250ms""#),
+        help: "how often a server runs a push-pull exchange of range digests with a random neighbour",
+    },
+];
 
 /// The `[protocol]` table of a gossip scenario.
 #[derive(Deserialize)]

@@ -120,8 +120,17 @@ sim::properties! {
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "multi-paxos",
     summary: "Multi-Paxos with a distinguished leader, no-op gap filling, leader leases and compaction: a linearizable key-value store",
-    workloads: &["kv"],
+    workloads: &["kv"],    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 6] = [
+        sim::ParamSpec { name: "election_timeout", kind: "[duration, duration]", default: Some(r#"["150ms", "300ms"]"#), help: "a proposer that hears from no leader for a random time in this range runs phase 1; also the back-off" },
+        sim::ParamSpec { name: "heartbeat", kind: "duration", default: Some(r#""50ms""#), help: "how often the leader sends heartbeats carrying the commit point" },
+        sim::ParamSpec { name: "reads", kind: r#""lease" or "log""#, default: Some(r#""lease""#), help: "reads answered by the leader under its lease, or through the log" },
+        sim::ParamSpec { name: "lease", kind: "duration", default: Some(r#""300ms""#), help: "how long an acceptor that answered a heartbeat promises no other proposer" },
+        sim::ParamSpec { name: "drift_bound_ppm", kind: "integer", default: Some("100000"), help: "the leader ends its lease this many parts per million early: at least twice the clocks' drift" },
+        sim::ParamSpec { name: "snapshot_every", kind: "integer", default: Some("500"), help: "applied slots between snapshots (0: never)" },
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

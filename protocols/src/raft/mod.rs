@@ -46,8 +46,8 @@
 //! - `vote-not-persisted`: a restarted server forgets its vote and votes
 //!   again in the same term: two leaders in one term (*election-safety*).
 //! - `figure-8`: entries of earlier terms are committed by counting
-//!   replicas; a later leader overwrites one (*state-machine-safety*,
-//!   *leader-completeness*).
+//!   replicas; a later leader lacks one (*leader-completeness*, which
+//!   catches it first; *state-machine-safety* once it is overwritten).
 //! - `ack-before-sync`: a follower acknowledges entries before syncing them;
 //!   a crash loses entries the leader counted (*leader-completeness*,
 //!   *state-machine-safety*, linearizability).
@@ -135,7 +135,59 @@ static INFO: ProtocolInfo = ProtocolInfo {
     summary:
         "Raft with PreVote, CheckQuorum, pipelining, snapshots and ReadIndex: a linearizable key-value store",
     workloads: &["kv"],
+    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 8] = [
+    sim::ParamSpec {
+        name: "election_timeout",
+        kind: "[duration, duration]",
+        default: Some(r#"["150ms", "300ms"]"#),
+        help: "a follower that hears from no leader for a random time in this range stands for election",
+    },
+    sim::ParamSpec {
+        name: "heartbeat",
+        kind: "duration",
+        default: Some(r#""50ms""#),
+        help: "how often a leader sends AppendEntries with nothing new",
+    },
+    sim::ParamSpec {
+        name: "pre_vote",
+        kind: "bool",
+        default: Some("true"),
+        help: "ask for votes in a trial election first, so an isolated server cannot depose the leader",
+    },
+    sim::ParamSpec {
+        name: "check_quorum",
+        kind: "bool",
+        default: Some("true"),
+        help: "a leader that has not heard from a majority for an election timeout steps down",
+    },
+    sim::ParamSpec {
+        name: "max_batch",
+        kind: "integer",
+        default: Some("64"),
+        help: "entries per AppendEntries",
+    },
+    sim::ParamSpec {
+        name: "max_inflight",
+        kind: "integer",
+        default: Some("8"),
+        help: "pipelined AppendEntries per follower",
+    },
+    sim::ParamSpec {
+        name: "snapshot_every",
+        kind: "integer",
+        default: Some("500"),
+        help: "applied entries between snapshots (0: never)",
+    },
+    sim::ParamSpec {
+        name: "reads",
+        kind: r#""read-index" or "log""#,
+        default: Some(r#""read-index""#),
+        help: "linearizable reads by ReadIndex, or through the log",
+    },
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

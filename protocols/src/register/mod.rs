@@ -68,7 +68,15 @@ static INFO: ProtocolInfo = ProtocolInfo {
     name: "register",
     summary: "a primary-backup compare-and-set register with client sessions",
     workloads: &["register", "cas-register"],
+    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 1] = [sim::ParamSpec {
+    name: "heartbeat",
+    kind: "duration",
+    default: Some(r#""100ms""#),
+    help: "how often the primary sends heartbeats to the backups",
+}];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]

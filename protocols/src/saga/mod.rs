@@ -136,8 +136,72 @@ sim::bugs! {
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "saga",
     summary: "orchestrated or choreographed sagas over inventory, payment and shipping: idempotency keys, retries with backoff, a circuit breaker",
-    workloads: &["orders"],
+    workloads: &["orders"],    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 11] = [
+    sim::ParamSpec {
+        name: "mode",
+        kind: r#""orchestrated" or "choreographed""#,
+        default: Some(r#""orchestrated""#),
+        help: "an orchestrator runs each saga, or each service reacts to the event of the one before",
+    },
+    sim::ParamSpec {
+        name: "stock",
+        kind: "integer",
+        default: Some("1000000"),
+        help: "units each inventory holds at the start",
+    },
+    sim::ParamSpec { name: "price", kind: "integer", default: Some("25"), help: "money per unit" },
+    sim::ParamSpec {
+        name: "call_timeout",
+        kind: "duration",
+        default: Some(r#""100ms""#),
+        help: "how long a call waits for its answer",
+    },
+    sim::ParamSpec {
+        name: "max_attempts",
+        kind: "integer",
+        default: Some("4"),
+        help: "calls of one step before it fails for good",
+    },
+    sim::ParamSpec {
+        name: "backoff",
+        kind: "duration",
+        default: Some(r#""20ms""#),
+        help: "before the first retry; doubles each time, half of it jitter",
+    },
+    sim::ParamSpec {
+        name: "backoff_max",
+        kind: "duration",
+        default: Some(r#""400ms""#),
+        help: "the longest back-off",
+    },
+    sim::ParamSpec {
+        name: "breaker_threshold",
+        kind: "integer",
+        default: Some("5"),
+        help: r#"failures in a row (timeouts, "unavailable") that open the payment breaker"#,
+    },
+    sim::ParamSpec {
+        name: "breaker_cooldown",
+        kind: "duration",
+        default: Some(r#""500ms""#),
+        help: "an open breaker waits this long, then lets one trial call through",
+    },
+    sim::ParamSpec {
+        name: "ship_refuse",
+        kind: "probability",
+        default: Some("0.02"),
+        help: "share of orders the shipping service does not deliver",
+    },
+    sim::ParamSpec {
+        name: "flaky",
+        kind: r#"{ every = "A..B", for = "A..B", refuse = p }"#,
+        default: None,
+        help: r#"periods in which the payment service answers a share `refuse` of requests "unavailable" (never flaky when absent)"#,
+    },
+];
 
 /// Who runs the saga.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -129,8 +129,83 @@ sim::bugs! {
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "twopc",
     summary: "two-phase commit over a sharded bank: presumed abort, cooperative termination, a replicated decision log",
-    workloads: &["bank"],
+    workloads: &["bank"],    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 12] = [
+    sim::ParamSpec {
+        name: "decision_log",
+        kind: r#""coordinator" or "replicated""#,
+        default: Some(r#""coordinator""#),
+        help: "where commit decisions are logged: the coordinator's disk, or a majority of coordinator nodes",
+    },
+    sim::ParamSpec {
+        name: "cooperative_termination",
+        kind: "bool",
+        default: Some("false"),
+        help: "an in-doubt participant also asks its peers for the outcome",
+    },
+    sim::ParamSpec {
+        name: "accounts",
+        kind: "integer",
+        default: Some("10"),
+        help: "accounts per participant",
+    },
+    sim::ParamSpec {
+        name: "balance",
+        kind: "integer",
+        default: Some("100"),
+        help: "each account's opening balance",
+    },
+    sim::ParamSpec {
+        name: "max_amount",
+        kind: "integer",
+        default: Some("50"),
+        help: "transfers move 1..=max_amount",
+    },
+    sim::ParamSpec {
+        name: "audits",
+        kind: "number in [0, 1]",
+        default: Some("0.1"),
+        help: "share of operations that are audits reading every account",
+    },
+    sim::ParamSpec {
+        name: "local",
+        kind: "number in [0, 1]",
+        default: Some("0.2"),
+        help: "share of transfers within one participant",
+    },
+    sim::ParamSpec {
+        name: "vote_timeout",
+        kind: "duration",
+        default: Some(r#""200ms""#),
+        help: "the coordinator waits this long per phase, then aborts",
+    },
+    sim::ParamSpec {
+        name: "prepare_timeout",
+        kind: "duration",
+        default: Some(r#""500ms""#),
+        help: "an executed participant never asked to vote aborts after this long",
+    },
+    sim::ParamSpec {
+        name: "inquiry",
+        kind: "duration",
+        default: Some(r#""100ms""#),
+        help: "an in-doubt participant asks for the outcome again after this long",
+    },
+    sim::ParamSpec {
+        name: "resend",
+        kind: "duration",
+        default: Some(r#""100ms""#),
+        help: "the coordinator resends an unacknowledged commit after this long",
+    },
+    sim::ParamSpec {
+        name: "max_in_doubt",
+        kind: "duration",
+        default: None,
+        help: "turns no-blocking on: no participant may stay in doubt longer (off when absent)",
+    },
+];
 
 /// Where the decision log lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -184,6 +184,14 @@ pub struct Sweep {
     pub findings: Vec<Finding>,
     pub limited: Limited,
     pub sometimes: Vec<SometimesCount>,
+    /// The scenario's `[check] expect`, if it has one.
+    #[serde(default)]
+    pub expected: Option<Vec<String>>,
+    /// Expected sometimes-properties that fired on no seed: the sweep
+    /// failed to exercise what the scenario is for, which fails it like a
+    /// finding.
+    #[serde(default)]
+    pub missed: Vec<String>,
     pub nondeterministic: Vec<Nondeterminism>,
     /// Each metric the protocol reports, over the seeds that reported it.
     #[serde(default)]
@@ -202,8 +210,19 @@ impl Sweep {
 
     /// Sometimes-properties that never fired on any seed: the sweep proved
     /// nothing about what they stand for.
+    /// With `[check] expect` only the expected ones count (see `missed`).
     pub fn never_fired(&self) -> Vec<&str> {
+        if self.expected.is_some() {
+            return Vec::new();
+        }
         self.sometimes.iter().filter(|s| s.fired_in == 0).map(|s| s.name.as_str()).collect()
+    }
+
+    /// The expected sometimes-properties that fired on no seed.
+    fn missed_expectations(&self) -> Vec<String> {
+        let expected = self.expected.as_deref().unwrap_or_default();
+        let fired = |name: &str| self.sometimes.iter().any(|s| s.name == name && s.fired_in > 0);
+        expected.iter().filter(|e| !fired(e)).cloned().collect()
     }
 
     /// Panics, for `cargo test`, if any seed failed or was not deterministic,
@@ -229,6 +248,20 @@ impl Sweep {
             panic!(
                 "{}: seed {} is not deterministic: trace hashes {} and {} (the runs agree up to step {} at least)",
                 self.path, n.seed, n.first_hash, n.second_hash, n.agreed_until
+            );
+        }
+    }
+
+    /// Panics if a sometimes-property of `[check] expect` fired on no seed
+    /// (a sweep too short for a rare one: the `explore` command fails then).
+    #[track_caller]
+    pub fn assert_expected_fired(&self) {
+        if !self.missed.is_empty() {
+            panic!(
+                "{}: expected sometimes-properties never fired over seeds {}: {}",
+                self.path,
+                self.seeds.describe(self.shard),
+                self.missed.join(", ")
             );
         }
     }
@@ -296,6 +329,7 @@ impl Sweep {
         }
         merged.limited.seeds.sort_unstable();
         merged.nondeterministic.sort_by_key(|n| n.seed);
+        merged.missed = merged.missed_expectations();
         // The seed range is the union of the parts' ranges.
         if let (Seeds::Range { .. }, true) =
             (first.seeds, parts.iter().all(|p| matches!(p.seeds, Seeds::Range { .. })))
@@ -556,7 +590,7 @@ impl<'a> Explorer<'a> {
                 fired_in: outcomes.iter().filter(|o| o.fired[i]).count() as u64,
             })
             .collect();
-        Sweep {
+        let mut sweep = Sweep {
             scenario: scenario.name.clone(),
             path: scenario.path.clone(),
             protocol: scenario.protocol.clone(),
@@ -568,6 +602,8 @@ impl<'a> Explorer<'a> {
             findings,
             limited,
             sometimes,
+            expected: scenario.expect.clone(),
+            missed: Vec::new(),
             nondeterministic,
             metrics: {
                 let mut metrics = Vec::new();
@@ -577,7 +613,9 @@ impl<'a> Explorer<'a> {
                 metrics
             },
             wall_time_s: None,
-        }
+        };
+        sweep.missed = sweep.missed_expectations();
+        sweep
     }
 
     /// Reruns a failing seed and writes its repro (and trace, if asked).

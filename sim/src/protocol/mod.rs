@@ -17,10 +17,12 @@
 //! them once, when a scenario is read.
 
 mod ctx;
+mod params;
 mod state;
 mod world;
 
 pub use ctx::{Cluster, Ctx, DiskHandle, Effect, PendingTimer, Timers};
+pub use params::{check_keys, ParamSpec};
 pub use state::ProcessState;
 pub use world::{Observed, ProcessView, World};
 
@@ -120,6 +122,8 @@ pub struct ProtocolInfo {
     /// Workload kinds its clients understand (empty: no clients). Built-in
     /// kinds (`dsim list`) need no generator of the protocol's own.
     pub workloads: &'static [&'static str],
+    /// The keys of its `[protocol]` table; no other is accepted.
+    pub params: &'static [ParamSpec],
 }
 
 /// A protocol: its data types, and how to build its nodes and checker from a
@@ -276,6 +280,7 @@ pub struct Description {
     pub bugs: &'static [BugSpec],
     /// The linearizability model's name, if it has one.
     pub model: Option<&'static str>,
+    pub params: &'static [ParamSpec],
 }
 
 impl Description {
@@ -291,6 +296,7 @@ impl Description {
             properties: <P::Property as NamedSet>::SPECS,
             bugs: <P::Bug as NamedSet>::SPECS,
             model: (model != crate::lin::Model::name(&crate::lin::NoModel)).then_some(model),
+            params: info.params,
         }
     }
 }

@@ -17,6 +17,7 @@
 
 mod diag;
 mod edit;
+mod placement;
 mod raw;
 mod schedule;
 mod scripted;
@@ -151,6 +152,7 @@ pub struct Spans {
     pub nodes: Option<Range<usize>>,
     pub bug: Option<Range<usize>>,
     pub properties: Vec<Range<usize>>,
+    pub expect: Vec<Range<usize>>,
     pub workload_kind: Option<Range<usize>>,
     pub linearizable: Option<Range<usize>>,
     /// Each `[[trigger]]`'s `observe`, then `[nemesis.trigger]`'s.
@@ -196,6 +198,11 @@ pub struct Scenario {
     pub nemesis: NemesisPlan,
     /// `None`: every property of the protocol.
     pub properties: Option<Vec<String>>,
+    /// `[check] expect`: the sometimes-properties this scenario is written
+    /// to make fire. `explore` fails when one never fires over a sweep,
+    /// and warns about no other; `None`: warn about every one that never
+    /// fired.
+    pub expect: Option<Vec<String>>,
     pub linearizable: bool,
     pub limits: Limits,
     pub crash_mode: CrashMode,
@@ -221,6 +228,9 @@ impl Scenario {
 
         let mut root = DeTable::parse(source).map_err(toml_err)?;
         let whole = root.span();
+        if let Some((span, message)) = placement::misplaced_key(root.get_ref()) {
+            return Err(err(Some(span), message));
+        }
         let protocol_entry = root.get_mut().remove("protocol");
         let (protocol, protocol_span) = match protocol_entry {
             None => {
@@ -609,11 +619,13 @@ impl Scenario {
                 .properties
                 .as_ref()
                 .map_or(Vec::new(), |ps| ps.iter().map(|p| p.span()).collect()),
+            expect: raw.check.expect.as_ref().map_or(Vec::new(), |ps| ps.iter().map(|p| p.span()).collect()),
             workload_kind: raw.workload.as_ref().map(|w| w.kind.span()),
             linearizable: raw.check.linearizable.as_ref().map(|l| l.span()),
             triggers: raw.trigger.iter().map(|t| t.get_ref().observe.span()).collect(),
             nemesis_trigger: span_of(lookup.get_ref(), &["nemesis", "trigger", "observe"]),
         };
+        let expect = raw.check.expect.map(|ps| ps.into_iter().map(|p| p.into_inner()).collect());
         let name = raw.name.unwrap_or_else(|| {
             std::path::Path::new(path)
                 .file_stem()
@@ -638,6 +650,7 @@ impl Scenario {
             triggers,
             nemesis,
             properties,
+            expect,
             linearizable: raw.check.linearizable.is_some_and(|l| *l.get_ref()),
             limits,
             crash_mode: raw.disk.on_crash.unwrap_or_default(),

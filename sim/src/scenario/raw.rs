@@ -162,6 +162,8 @@ pub(super) struct RawDegrade {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCheck {
     pub properties: Option<Vec<Spanned<String>>>,
+    /// Sometimes-properties the scenario is written to make fire.
+    pub expect: Option<Vec<Spanned<String>>>,
     pub linearizable: Option<Spanned<bool>>,
     pub settle: Option<Spanned<Duration>>,
 }

@@ -70,7 +70,7 @@ fn link_params(t: &mut Table, p: &LinkParams, base: Option<&LinkParams>) {
 fn tail(t: &Tail) -> Value {
     // `max` must stay positive even for `share = 0`.
     let max = if t.max == Span::ZERO { Span(1) } else { t.max };
-    table([("share", probability(t.ppm)), ("max", time(max))])
+    table([("share", probability(t.ppm)), ("max", time(max.nanos()))])
 }
 
 fn topology(t: Topology) -> Value {
@@ -247,6 +247,9 @@ impl Scenario {
         let mut check = Table::new();
         if let Some(ps) = &self.properties {
             check.insert("properties".into(), Value::Array(ps.iter().map(|p| s(p.clone())).collect()));
+        }
+        if let Some(ps) = &self.expect {
+            check.insert("expect".into(), Value::Array(ps.iter().map(|p| s(p.clone())).collect()));
         }
         check.insert("linearizable".into(), Value::Boolean(self.linearizable));
         check.insert("settle".into(), time(self.settle.nanos()));

@@ -80,7 +80,23 @@ static INFO: ProtocolInfo = ProtocolInfo {
     name: "synod",
     summary: "single-decree Paxos (the Synod algorithm) with proposers, acceptors and learners apart",
     workloads: &[],
+    params: &PARAMS,
 };
+
+static PARAMS: [sim::ParamSpec; 2] = [
+    sim::ParamSpec {
+        name: "backoff",
+        kind: "[duration, duration]",
+        default: Some(r#"["10ms", "100ms"]"#),
+        help: "a proposer waits a random time in this range before each attempt",
+    },
+    sim::ParamSpec {
+        name: "retry",
+        kind: "duration",
+        default: Some(r#""200ms""#),
+        help: "an attempt that has not chosen a value by then is abandoned",
+    },
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
