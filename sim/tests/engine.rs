@@ -62,7 +62,22 @@ sim::roles! {
 }
 
 static INFO: ProtocolInfo =
-    ProtocolInfo { name: "probe", summary: "engine probe", workloads: &[], params: &[] };
+    ProtocolInfo { name: "probe", summary: "engine probe", workloads: &[], params: PROBE_PARAMS };
+
+const PROBE_PARAMS: &[sim::protocol::ParamSpec] = &[
+    sim::protocol::ParamSpec {
+        name: "panic_at_tick",
+        kind: "integer",
+        default: None,
+        help: "server 1 panics at this tick",
+    },
+    sim::protocol::ParamSpec {
+        name: "min_followers",
+        kind: "integer",
+        default: Some("1"),
+        help: "the fewest followers the shrinker may leave",
+    },
+];
 
 impl Server<Probe> for Node {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Probe>) {
