@@ -10,6 +10,8 @@ use std::fmt::Write;
 pub enum Class {
     Caught,
     Equivalent,
+    /// Reviewed: slower or noisier, not wrong; counted as a survivor.
+    Performance,
     Survived,
     Error,
     /// Not run, or run against older code or an older oracle.
@@ -24,6 +26,8 @@ pub fn classify(m: &Mutant, r: Option<&Record>, oracle: &str, eq: &Equivalents) 
         Class::Caught
     } else if r.status == "error" {
         Class::Error
+    } else if eq.performance_only(&m.id) {
+        Class::Performance
     } else if eq.reason(&m.id).is_some() {
         Class::Equivalent
     } else {
@@ -37,7 +41,9 @@ struct Tally {
     caught: usize,
     limit: usize,
     timeout: usize,
+    vacuous: usize,
     equivalent: usize,
+    performance: usize,
     survived: usize,
     error: usize,
     pending: usize,
@@ -52,33 +58,43 @@ impl Tally {
                 match r.map(|r| r.status.as_str()) {
                     Some("limit") => self.limit += 1,
                     Some("timeout") => self.timeout += 1,
+                    Some("vacuous") => self.vacuous += 1,
                     _ => {}
                 }
             }
             Class::Equivalent => self.equivalent += 1,
             Class::Survived => self.survived += 1,
+            Class::Performance => self.performance += 1,
             Class::Error => self.error += 1,
             Class::Pending => self.pending += 1,
         }
     }
 
     fn score(&self) -> String {
-        let judged = self.caught + self.survived;
-        if judged == 0 {
-            "-".into()
-        } else {
-            format!("{:.1}%", 100.0 * self.caught as f64 / judged as f64)
-        }
+        let percent = |judged: usize| {
+            if judged == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.1}%", 100.0 * self.caught as f64 / judged as f64)
+            }
+        };
+        format!(
+            "{} | {}",
+            percent(self.caught + self.survived + self.performance),
+            percent(self.caught + self.survived)
+        )
     }
 
     fn row(&self, name: &str) -> String {
         format!(
-            "| {name} | {} | {} ({} limit, {} timeout) | {} | {} | {} | {} | {} |\n",
+            "| {name} | {} | {} ({} limit, {} timeout, {} vacuous) | {} | {} | {} | {} | {} | {} |\n",
             self.total,
             self.caught,
             self.limit,
             self.timeout,
+            self.vacuous,
             self.survived,
+            self.performance,
             self.equivalent,
             self.error,
             self.pending,
@@ -110,18 +126,22 @@ pub fn render(
         total.add(class, r);
         match class {
             Class::Caught => needed.extend(r.and_then(|r| r.seeds_needed)),
-            Class::Survived | Class::Equivalent | Class::Error => survivors.push((m, r, class)),
+            Class::Survived | Class::Equivalent | Class::Performance | Class::Error => {
+                survivors.push((m, r, class))
+            }
             Class::Pending => {}
         }
     }
     let mut out = format!("## Mutants of {protocol}\n\n");
-    out += "| file | mutants | caught | survived | equivalent | error | not run | score |\n";
-    out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    out += "| file | mutants | caught | survived | performance only | equivalent | error | not run \
+            | score | score without performance-only |\n";
+    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (f, t) in &files {
         out += &t.row(f);
     }
     out += &total.row("**all**");
-    out += "\nscore = caught / (caught + survived); equivalent mutants are reviewed by hand.\n\n";
+    out += "\nscore = caught / (caught + survived + performance only); equivalent and performance-only \
+            mutants are reviewed by hand (mutants/PROTOCOL-equivalent.toml).\n\n";
     needed.sort_unstable();
     if !needed.is_empty() {
         let within = |n: u64| needed.iter().filter(|s| **s <= n).count();
@@ -144,6 +164,7 @@ pub fn render(
         for (m, r, class) in survivors {
             let verdict = match class {
                 Class::Equivalent => format!("equivalent: {}", eq.reason(&m.id).unwrap_or("")),
+                Class::Performance => format!("performance only: {}", eq.reason(&m.id).unwrap_or("")),
                 Class::Error => format!("error: {}", r.and_then(|r| r.message.clone()).unwrap_or_default()),
                 _ => "not reviewed".into(),
             };

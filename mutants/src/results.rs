@@ -19,7 +19,8 @@ pub struct Record {
     pub operator: String,
     pub before: String,
     pub after: String,
-    /// `caught`, `limit`, `timeout`, `survived` or `error`.
+    /// `caught`, `limit`, `timeout`, `vacuous` (all caught), `survived` or
+    /// `error`.
     pub status: String,
     /// Seeds run per scenario so far (for a survivor, all of them passed).
     pub seeds: u64,
@@ -41,7 +42,7 @@ pub struct Record {
 
 impl Record {
     pub fn is_caught(&self) -> bool {
-        matches!(self.status.as_str(), "caught" | "limit" | "timeout")
+        matches!(self.status.as_str(), "caught" | "limit" | "timeout" | "vacuous")
     }
 }
 
@@ -97,6 +98,12 @@ impl Results {
 pub struct Equivalent {
     pub id: String,
     pub reason: String,
+    /// `performance` for a mutant that only makes the protocol slower or
+    /// noisier (more messages, a later snapshot, a disruptive election):
+    /// not equivalent, but beyond what a correctness property can see. Such
+    /// mutants stay in the score's denominator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -117,5 +124,10 @@ impl Equivalents {
 
     pub fn reason(&self, id: &str) -> Option<&str> {
         self.equivalent.iter().find(|e| e.id == id).map(|e| e.reason.as_str())
+    }
+
+    /// Reviewed as only slower, not wrong (see [`Equivalent::kind`]).
+    pub fn performance_only(&self, id: &str) -> bool {
+        self.equivalent.iter().any(|e| e.id == id && e.kind.as_deref() == Some("performance"))
     }
 }

@@ -15,10 +15,15 @@ pub enum Verdict {
     Caught { scenario: String, property: String, seed: u64, message: String },
     /// A run hit an engine limit (events, queue, history).
     Limit { scenario: String, seed: u64, message: String },
+    /// Every seed passed, but a sometimes-property that the unmutated
+    /// program fires often never fired (decided by the caller, which knows
+    /// the baseline).
+    Vacuous { scenario: String, property: String, baseline: u64 },
     /// The round took longer than its limit.
     Timeout { seconds: f64 },
-    /// Every seed of every scenario passed.
-    Survived,
+    /// Every seed of every scenario passed; how many seeds fired each
+    /// sometimes-property, by (scenario, property).
+    Survived { fired: Vec<(String, String, u64)> },
     /// dsim failed for another reason (bad input, a crash of dsim itself).
     Error { message: String },
 }
@@ -34,6 +39,14 @@ struct SweepDoc {
     path: String,
     findings: Vec<Finding>,
     limited: Limited,
+    #[serde(default)]
+    sometimes: Vec<Sometimes>,
+}
+
+#[derive(Deserialize)]
+struct Sometimes {
+    name: String,
+    fired_in: u64,
 }
 
 #[derive(Deserialize)]
@@ -108,7 +121,13 @@ pub fn run(round: &Round) -> Verdict {
     };
     let read = || -> Option<Document> { serde_json::from_str(&std::fs::read_to_string(&json).ok()?).ok() };
     match (status.code(), read()) {
-        (Some(0), Some(_)) => Verdict::Survived,
+        (Some(0), Some(doc)) => Verdict::Survived {
+            fired: doc
+                .sweeps
+                .iter()
+                .flat_map(|s| s.sometimes.iter().map(|p| (s.path.clone(), p.name.clone(), p.fired_in)))
+                .collect(),
+        },
         (Some(1 | 3), Some(doc)) => verdict_of(&doc).unwrap_or(Verdict::Error {
             message: format!("dsim exited with {status} but its JSON holds no finding"),
         }),
