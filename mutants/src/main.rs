@@ -249,7 +249,12 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
             let start = match &fresh {
                 _ if forced => 0,
                 Some(r) if r.is_caught() => continue,
-                Some(r) if r.status == "survived" && (r.seeds >= end || eq.reason(&m.id).is_some()) => {
+                // Reviewed survivors (equivalent, performance only) need no
+                // more seeds; gaps do, since more seeds may still catch them.
+                Some(r)
+                    if r.status == "survived"
+                        && (r.seeds >= end || (eq.reason(&m.id).is_some() && !eq.gap(&m.id))) =>
+                {
                     continue
                 }
                 Some(r) if r.status == "survived" => r.seeds,

@@ -28,6 +28,8 @@ pub fn classify(m: &Mutant, r: Option<&Record>, oracle: &str, eq: &Equivalents) 
         Class::Error
     } else if eq.performance_only(&m.id) {
         Class::Performance
+    } else if eq.gap(&m.id) {
+        Class::Survived
     } else if eq.reason(&m.id).is_some() {
         Class::Equivalent
     } else {
@@ -166,6 +168,7 @@ pub fn render(
                 Class::Equivalent => format!("equivalent: {}", eq.reason(&m.id).unwrap_or("")),
                 Class::Performance => format!("performance only: {}", eq.reason(&m.id).unwrap_or("")),
                 Class::Error => format!("error: {}", r.and_then(|r| r.message.clone()).unwrap_or_default()),
+                _ if eq.gap(&m.id) => format!("gap: {}", eq.reason(&m.id).unwrap_or("")),
                 _ => "not reviewed".into(),
             };
             let _ = writeln!(

@@ -100,8 +100,9 @@ pub struct Equivalent {
     pub reason: String,
     /// `performance` for a mutant that only makes the protocol slower or
     /// noisier (more messages, a later snapshot, a disruptive election):
-    /// not equivalent, but beyond what a correctness property can see. Such
-    /// mutants stay in the score's denominator.
+    /// not equivalent, but beyond what a correctness property can see; `gap`
+    /// for a real bug the sweep misses, the reason naming the check or
+    /// fault that would catch it. Both stay in the score's denominator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
@@ -128,6 +129,16 @@ impl Equivalents {
 
     /// Reviewed as only slower, not wrong (see [`Equivalent::kind`]).
     pub fn performance_only(&self, id: &str) -> bool {
-        self.equivalent.iter().any(|e| e.id == id && e.kind.as_deref() == Some("performance"))
+        self.kind(id) == Some("performance")
+    }
+
+    /// Reviewed as a real bug the sweep misses (`kind = "gap"`): the
+    /// reason says what would catch it. Counted as a survivor.
+    pub fn gap(&self, id: &str) -> bool {
+        self.kind(id) == Some("gap")
+    }
+
+    fn kind(&self, id: &str) -> Option<&str> {
+        self.equivalent.iter().find(|e| e.id == id).and_then(|e| e.kind.as_deref())
     }
 }
