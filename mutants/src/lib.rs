@@ -58,17 +58,26 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The scenarios a protocol's sweep runs: `scenarios/NAME/*.toml` (not
-/// the seeded bugs' folder), sorted.
+/// The scenarios a protocol's sweep runs: every `.toml` under
+/// `scenarios/NAME/` and its subfolders (the correct twins of the bug
+/// scenarios among them), except the seeded bugs' folder `bugs/`, sorted.
 pub fn scenario_files(repo: &Path, protocol: &str) -> Result<Vec<PathBuf>, String> {
-    let dir = repo.join("scenarios").join(protocol);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
-        .collect();
+    let mut files = Vec::new();
+    collect_scenarios(&repo.join("scenarios").join(protocol), &mut files)?;
     files.sort();
     Ok(files)
+}
+
+fn collect_scenarios(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.is_dir() && !path.ends_with("bugs") {
+            collect_scenarios(&path, out)?;
+        } else if path.is_file() && path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// The path of `file` relative to `repo`, with `/` separators.

@@ -16,7 +16,7 @@ struct Cli {
     /// The workspace root.
     #[arg(long, default_value = ".", global = true)]
     repo: PathBuf,
-    /// The protocol: its source is protocols/src/NAME, its scenarios scenarios/NAME/*.toml.
+    /// The protocol: its source is protocols/src/NAME, its scenarios every .toml under scenarios/NAME/ but bugs/.
     #[arg(long, short, default_value = "raft", global = true)]
     protocol: String,
     #[command(subcommand)]
