@@ -24,6 +24,8 @@ const TABLES: &[(&str, &str)] = &[
     ("`[nemesis.partition]`", "[nemesis.partition]"),
     ("`[nemesis.clock]`", "[nemesis.clock]"),
     ("`[nemesis.degrade]`", "[nemesis.degrade]"),
+    ("`[nemesis.trigger]`", "[nemesis.trigger]"),
+    ("`[[trigger]]`", "[[trigger]]\nobserve = \"x\""),
     ("`[check]`", "[check]"),
     ("`[limits]`", "[limits]"),
     ("`[disk]`", "[disk]"),

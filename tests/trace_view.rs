@@ -225,9 +225,10 @@ fn the_readme_commands_for_a_failing_run_do_what_it_shows() {
         assert_eq!(o.status.code(), Some(1), "`{command}` finds the bug: {}", stderr(&o));
         outputs.push(stdout(&o));
     }
-    // The trace view the README shows is what the second command prints.
+    // The trace view the README shows is what the last command prints.
     let shown = blocks[1].trim_end();
-    assert!(outputs[1].starts_with(shown), "README:\n{shown}\n\nprinted:\n{}", outputs[1]);
+    let printed = outputs.last().unwrap();
+    assert!(printed.starts_with(shown), "README:\n{shown}\n\nprinted:\n{printed}");
     for file in ["dsim-out/stale-read.html", "dsim-out/stale-read.perfetto.json"] {
         assert!(dir.join(file).is_file(), "{file} written");
     }
