@@ -217,7 +217,11 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
 
     eprintln!("building the schemata binary in {}", schemata::work_dir(repo).display());
     let dsim = schemata::build(repo, &e, args.build_jobs)?;
-    let scratch = repo.join("target/mutants/scratch");
+    // Each shard its own scratch folder: shards run side by side.
+    let scratch = match shard {
+        Some((k, n)) => repo.join(format!("target/mutants/scratch-{k}-of-{n}")),
+        None => repo.join("target/mutants/scratch"),
+    };
 
     // The unmutated program must pass the first round; its time sets the
     // time limit of every round.

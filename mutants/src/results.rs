@@ -65,14 +65,14 @@ impl Results {
         self.mutant.iter().find(|r| r.id == id)
     }
 
-    /// Stores `record`, then merges with what is on disk now (another
-    /// shard may have written since) and writes the file atomically.
+    /// Stores `record` into what is on disk now (another shard may have
+    /// written since) and writes the file atomically; `self` becomes the
+    /// file's new contents.
     pub fn save(&mut self, path: &Path, record: Record) -> Result<(), String> {
-        self.upsert(record.clone());
+        // Only this record goes over what is on disk: a shard running
+        // beside this one may have saved others since this one read them.
         let mut on_disk = Results::load(path)?;
-        for r in std::mem::take(&mut self.mutant) {
-            on_disk.upsert(r);
-        }
+        on_disk.upsert(record);
         *self = on_disk;
         self.mutant
             .sort_by(|a, b| (&a.file, a.line, a.column, &a.id).cmp(&(&b.file, b.line, b.column, &b.id)));
@@ -140,5 +140,35 @@ impl Equivalents {
 
     fn kind(&self, id: &str) -> Option<&str> {
         self.equivalent.iter().find(|e| e.id == id).and_then(|e| e.kind.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, status: &str) -> Record {
+        Record { id: id.into(), status: status.into(), ..Record::default() }
+    }
+
+    #[test]
+    fn shards_saving_in_turn_keep_each_others_records() {
+        let dir = std::env::temp_dir().join(format!("dsim-mutants-results-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("raft.toml");
+        let mut a = Results::load(&path).unwrap();
+        let mut b = Results::load(&path).unwrap();
+        a.save(&path, record("one", "caught")).unwrap();
+        b.save(&path, record("two", "survived")).unwrap();
+        a.save(&path, record("three", "caught")).unwrap();
+        b.save(&path, record("four", "survived")).unwrap();
+        let on_disk = Results::load(&path).unwrap();
+        for id in ["one", "two", "three", "four"] {
+            assert!(on_disk.get(id).is_some(), "{id} kept");
+        }
+        // A newer record of a mutant replaces the older one.
+        a.save(&path, record("two", "caught")).unwrap();
+        assert_eq!(Results::load(&path).unwrap().get("two").unwrap().status, "caught");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
