@@ -120,7 +120,8 @@ sim::properties! {
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "multi-paxos",
     summary: "Multi-Paxos with a distinguished leader, no-op gap filling, leader leases and compaction: a linearizable key-value store",
-    workloads: &["kv"],    params: &PARAMS,
+    workloads: &["kv"],
+    params: &PARAMS,
 };
 
 static PARAMS: [sim::ParamSpec; 6] = [

@@ -136,7 +136,8 @@ sim::bugs! {
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "saga",
     summary: "orchestrated or choreographed sagas over inventory, payment and shipping: idempotency keys, retries with backoff, a circuit breaker",
-    workloads: &["orders"],    params: &PARAMS,
+    workloads: &["orders"],
+    params: &PARAMS,
 };
 
 static PARAMS: [sim::ParamSpec; 11] = [

@@ -129,7 +129,8 @@ sim::bugs! {
 static INFO: ProtocolInfo = ProtocolInfo {
     name: "twopc",
     summary: "two-phase commit over a sharded bank: presumed abort, cooperative termination, a replicated decision log",
-    workloads: &["bank"],    params: &PARAMS,
+    workloads: &["bank"],
+    params: &PARAMS,
 };
 
 static PARAMS: [sim::ParamSpec; 12] = [
