@@ -216,12 +216,14 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
     );
 
     eprintln!("building the schemata binary in {}", schemata::work_dir(repo).display());
-    let dsim = schemata::build(repo, &e, args.build_jobs)?;
-    // Each shard its own scratch folder: shards run side by side.
-    let scratch = match shard {
-        Some((k, n)) => repo.join(format!("target/mutants/scratch-{k}-of-{n}")),
-        None => repo.join("target/mutants/scratch"),
+    // Each protocol and shard its own binary and scratch folder: runs go
+    // side by side.
+    let label = match shard {
+        Some((k, n)) => format!("{}-{k}-of-{n}", cli.protocol),
+        None => cli.protocol.clone(),
     };
+    let dsim = schemata::build(repo, &e, args.build_jobs, &label)?;
+    let scratch = repo.join(format!("target/mutants/scratch-{label}"));
 
     // The unmutated program must pass the first round; its time sets the
     // time limit of every round.

@@ -18,9 +18,16 @@ pub fn work_dir(repo: &Path) -> PathBuf {
 }
 
 /// Copies the workspace, writes the schemata over the protocol's files and
-/// the selector into the protocols crate, and builds dsim. Returns the
-/// binary.
-pub fn build(repo: &Path, enumeration: &Enumeration, jobs: Option<u32>) -> Result<PathBuf, String> {
+/// the selector into the protocols crate, and builds dsim. Returns a copy of
+/// the binary named for the protocol and shard (`label`): the next build,
+/// of another protocol's schemata, replaces the work copy's binary, and a
+/// run still sweeping must keep the one it was built with.
+pub fn build(
+    repo: &Path,
+    enumeration: &Enumeration,
+    jobs: Option<u32>,
+    label: &str,
+) -> Result<PathBuf, String> {
     let work = work_dir(repo);
     // The files whose copy differs: the schemata, and the crate root with
     // the selector. Everything else is copied as it is.
@@ -42,7 +49,16 @@ pub fn build(repo: &Path, enumeration: &Enumeration, jobs: Option<u32>) -> Resul
     if !status.success() {
         return Err(format!("the schemata build failed in {}: see {}", work.display(), log.display()));
     }
-    Ok(work.join("target/mutants/dsim"))
+    let built = work.join("target/mutants/dsim");
+    let bin = repo.join("target/mutants/bin");
+    std::fs::create_dir_all(&bin).map_err(|e| format!("{}: {e}", bin.display()))?;
+    // Copied aside, then renamed over: a run may still be executing the
+    // previous copy, which a write in place would fail on ("text file busy").
+    let own = bin.join(format!("dsim-{label}"));
+    let partial = bin.join(format!(".dsim-{label}.partial"));
+    std::fs::copy(&built, &partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &own).map_err(|e| format!("{}: {e}", own.display()))?;
+    Ok(own)
 }
 
 /// Copies `from` to `to`, writing only the files whose content differs so
