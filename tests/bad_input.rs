@@ -64,6 +64,9 @@ const CASES: &[(&str, &str, &str)] = &[
         "6:1",
         "`duration` belongs at the top level of the scenario, not in [network]",
     ),
+    ("55-until-on-pause", "8:9", "`until = \"end\"` applies to `crash`, not to `pause`"),
+    ("56-until-and-for", "9:9", "a fault has `for` or `until = \"end\"`, not both"),
+    ("57-until-not-end", "8:9", "`until` takes \"end\", not \"settle\""),
 ];
 
 #[test]

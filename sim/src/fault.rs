@@ -62,6 +62,13 @@ pub enum FaultAction {
     /// The start of the settle phase: every partition heals, links are
     /// restored, crashed nodes restart, paused nodes resume.
     Settle,
+    // Last, so that the variants before it keep their place in trace
+    // hashes.
+    /// A crash the settle phase does not undo: the process stays down to
+    /// the end, and eventually-properties are judged without it.
+    CrashForGood {
+        node: ProcessId,
+    },
 }
 
 /// Where a fault came from.
@@ -109,6 +116,7 @@ impl FaultAction {
         matches!(
             self,
             FaultAction::Crash { .. }
+                | FaultAction::CrashForGood { .. }
                 | FaultAction::Pause { .. }
                 | FaultAction::Partition { .. }
                 | FaultAction::Clock { .. }
@@ -137,6 +145,7 @@ impl FaultAction {
     pub fn processes(&self) -> Vec<ProcessId> {
         match self {
             FaultAction::Crash { node }
+            | FaultAction::CrashForGood { node }
             | FaultAction::Restart { node }
             | FaultAction::Pause { node }
             | FaultAction::Resume { node }
@@ -152,6 +161,7 @@ impl FaultAction {
     pub fn renamed(self, f: &dyn Fn(ProcessId) -> ProcessId) -> FaultAction {
         match self {
             FaultAction::Crash { node } => FaultAction::Crash { node: f(node) },
+            FaultAction::CrashForGood { node } => FaultAction::CrashForGood { node: f(node) },
             FaultAction::Restart { node } => FaultAction::Restart { node: f(node) },
             FaultAction::Pause { node } => FaultAction::Pause { node: f(node) },
             FaultAction::Resume { node } => FaultAction::Resume { node: f(node) },
@@ -172,6 +182,7 @@ impl FaultAction {
     pub fn kind(&self) -> &'static str {
         match self {
             FaultAction::Crash { .. } => "crash",
+            FaultAction::CrashForGood { .. } => "crash-for-good",
             FaultAction::Restart { .. } => "restart",
             FaultAction::Pause { .. } => "pause",
             FaultAction::Resume { .. } => "resume",
@@ -191,6 +202,7 @@ impl fmt::Display for FaultAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FaultAction::Crash { node } => write!(f, "crash {node}"),
+            FaultAction::CrashForGood { node } => write!(f, "crash {node} for good"),
             FaultAction::Restart { node } => write!(f, "restart {node}"),
             FaultAction::Pause { node } => write!(f, "pause {node}"),
             FaultAction::Resume { node } => write!(f, "resume {node}"),

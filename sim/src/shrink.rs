@@ -225,6 +225,7 @@ fn units_of(faults: &[TimedFault]) -> Vec<Unit> {
 fn names_only(f: &FaultAction, keep: &dyn Fn(ProcessId) -> bool) -> Option<FaultAction> {
     match f {
         FaultAction::Crash { node }
+        | FaultAction::CrashForGood { node }
         | FaultAction::Restart { node }
         | FaultAction::Pause { node }
         | FaultAction::Resume { node }

@@ -165,7 +165,7 @@ impl Kind {
     pub fn of_fault(action: &crate::fault::FaultAction) -> Kind {
         use crate::fault::FaultAction as F;
         match action {
-            F::Crash { .. } => Kind::Crash,
+            F::Crash { .. } | F::CrashForGood { .. } => Kind::Crash,
             F::Restart { .. } => Kind::Restart,
             F::Pause { .. } => Kind::Pause,
             F::Resume { .. } => Kind::Resume,

@@ -238,6 +238,23 @@ fn a_crash_loses_unsynced_writes_and_a_restart_rebuilds_from_disk() {
 }
 
 #[test]
+fn a_crash_for_good_outlasts_the_settle_and_a_plain_crash_does_not() {
+    // Settle at 2s restarts what crashed, except what crashed `until = "end"`.
+    let source = |until: &str| {
+        format!(
+            "protocol = \"probe\"\nduration = \"3s\"\n[nodes]\nleader = 1\nfollower = 2\n[check]\nsettle = \"1s\"\n\
+             [[fault]]\nat = \"1s\"\ncrash = 1\n{until}\n[[fault]]\nat = \"1s\"\ncrash = 2\n"
+        )
+    };
+    let r = run_source(&source("until = \"end\""));
+    assert!(ticks_of(&r, 1).iter().all(|t| *t < Time::from_secs(1)), "n1 stays down to the end");
+    assert!(ticks_of(&r, 2).iter().any(|t| *t > Time::from_secs(2)), "n2 restarts at the settle");
+    assert!(r.faults.iter().any(|f| f.action.to_string() == "crash n1 for good"), "{:?}", r.faults);
+    let r = run_source(&source(""));
+    assert!(ticks_of(&r, 1).iter().any(|t| *t > Time::from_secs(2)), "without `until`, n1 restarts too");
+}
+
+#[test]
 fn keep_prefix_crashes_may_keep_unsynced_writes() {
     let survived = (0..20u64).any(|seed| {
         let source = "protocol = \"probe\"\nnodes = { leader = 1, follower = 2 }\nduration = \"3s\"\n[disk]\non_crash = \"keep-prefix\"\n[check]\nsettle = \"0s\"\n[[fault]]\nat = \"1s\"\ncrash = 0\nfor = \"100ms\"\n";

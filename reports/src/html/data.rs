@@ -115,7 +115,7 @@ fn intervals(faults: &[TimedFault], everyone: &[ProcessId], servers: u32, end_ns
     for f in faults {
         let at = f.at.nanos();
         match &f.action {
-            FaultAction::Crash { node } => {
+            FaultAction::Crash { node } | FaultAction::CrashForGood { node } => {
                 close(&mut open_paused, Some(*node), at, &mut paused, "paused");
                 if !open_down.iter().any(|(q, _)| q == node) {
                     open_down.push((*node, at));

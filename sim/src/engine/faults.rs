@@ -49,7 +49,9 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             let coming = self
                 .pending_faults
                 .values()
-                .filter(|(f, _)| matches!(f.action, FaultAction::Crash { node } if node.is_server()))
+                .filter(|(f, _)| {
+                    matches!(f.action, FaultAction::Crash { node } | FaultAction::CrashForGood { node } if node.is_server())
+                })
                 .count();
             (crashed + coming) as u32
         };
@@ -78,6 +80,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         self.trace(TraceKind::of_fault(&action), |l| {
             l.process = match &action {
                 FaultAction::Crash { node }
+                | FaultAction::CrashForGood { node }
                 | FaultAction::Restart { node }
                 | FaultAction::Pause { node }
                 | FaultAction::Resume { node }
@@ -93,6 +96,12 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         });
         match &action {
             FaultAction::Crash { node } => self.crash(*node),
+            FaultAction::CrashForGood { node } => {
+                self.crash(*node);
+                self.down_for_good.push(*node);
+            }
+            // A nemesis's restart does not undo a crash for good.
+            FaultAction::Restart { node } if self.down_for_good.contains(node) => {}
             FaultAction::Restart { node } => self.restart(*node),
             FaultAction::Pause { node } => self.pause(*node),
             FaultAction::Resume { node } => self.resume(*node),
@@ -111,7 +120,8 @@ impl<P: Protocol> Simulation<'_, '_, P> {
                 let everyone = (0..self.servers.len() as u32)
                     .map(ProcessId::server)
                     .chain((0..self.clients.len() as u32).map(ProcessId::client));
-                for p in everyone.collect::<Vec<_>>() {
+                let stay_down = self.down_for_good.clone();
+                for p in everyone.filter(|p| !stay_down.contains(p)).collect::<Vec<_>>() {
                     let (paused, down) = (self.is_paused(p), !self.is_up(p));
                     if paused {
                         self.trace(TraceKind::Resume, |l| l.process = Some(p));

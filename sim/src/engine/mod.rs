@@ -186,6 +186,8 @@ pub(crate) struct Simulation<'p, 't, P: Protocol> {
     /// Faults in the queue, by their rank there: the schedule's next one
     /// (`true`), and those triggers drew (`false`).
     pending_faults: std::collections::BTreeMap<u64, (TimedFault, bool)>,
+    /// Processes crashed for good: the settle leaves them down.
+    down_for_good: Vec<ProcessId>,
     /// The rank the next fault queued gets: faults of one instant strike
     /// in the order they were queued, after the starts.
     next_fault_rank: u64,
@@ -274,6 +276,7 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             outbox: Vec::new(),
             faults: Vec::new(),
             pending_faults: std::collections::BTreeMap::new(),
+            down_for_good: Vec::new(),
             next_fault_rank: n as u64,
             upcoming,
             triggers: None,

@@ -208,6 +208,14 @@ impl Network {
         from == to || (self.links.linked(from, to) && !self.is_cut(f, t))
     }
 
+    /// The longest a message sent now from `from` to `to` can take, if
+    /// delivered: what a checker waits before it may assume that nothing
+    /// sent before a partition is still on its way.
+    pub fn max_delay(&self, from: ProcessId, to: ProcessId) -> Span {
+        let (f, t) = (self.place(from), self.place(to));
+        self.params(from, to, f, t).max_delay()
+    }
+
     /// Applies a partition as cut layer `id`.
     pub fn cut(&mut self, id: u32, partition: &Partition) {
         let servers = self.servers;

@@ -116,6 +116,8 @@ impl Target {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scripted {
     Crash(Target),
+    /// A crash the settle phase does not undo (`until = "end"`).
+    CrashForGood(Target),
     Restart(Target),
     Pause(Target),
     Resume(Target),

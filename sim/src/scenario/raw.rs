@@ -106,6 +106,8 @@ pub(super) struct RawFault {
     pub restore: Option<Spanned<bool>>,
     /// With a random `partition` shape: draw it over this role's nodes.
     pub role: Option<Spanned<String>>,
+    /// `"end"`: the crash outlasts the settle phase.
+    pub until: Option<Spanned<String>>,
 }
 
 /// The keys of a `[[fault]]` entry that name what happens.

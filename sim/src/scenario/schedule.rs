@@ -37,6 +37,7 @@ impl Scenario {
             };
             let action = match &f.what {
                 Scripted::Crash(t) => FaultAction::Crash { node: t.pick(&mut rng) },
+                Scripted::CrashForGood(t) => FaultAction::CrashForGood { node: t.pick(&mut rng) },
                 Scripted::Restart(t) => FaultAction::Restart { node: t.pick(&mut rng) },
                 Scripted::Pause(t) => FaultAction::Pause { node: t.pick(&mut rng) },
                 Scripted::Resume(t) => FaultAction::Resume { node: t.pick(&mut rng) },

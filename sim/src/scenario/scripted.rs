@@ -222,6 +222,23 @@ pub(super) fn scripted_fault(
         unreachable!("exactly one action is present")
     };
     let _ = nodes;
+    let what = match (&raw.until, what) {
+        (None, what) => what,
+        (Some(u), _) if u.get_ref() != "end" => {
+            return Err(err(Some(u.span()), format!("`until` takes \"end\", not {:?}", u.get_ref())))
+        }
+        (Some(u), _) if raw.duration.is_some() => {
+            return Err(err(Some(u.span()), "a fault has `for` or `until = \"end\"`, not both".into()))
+        }
+        (Some(_), Scripted::Crash(t)) => Scripted::CrashForGood(t),
+        (Some(u), _) => {
+            return Err(err(
+                Some(u.span()),
+                format!("`until = \"end\"` applies to `crash`, not to `{}`", present[0]),
+            )
+            .with_help("only a crash can outlast the settle phase; every other fault heals there"))
+        }
+    };
     let duration_of = match &raw.duration {
         Some(d) if !undoable => {
             return Err(err(Some(d.span()), format!("`for` does not apply to `{}`", present[0])));

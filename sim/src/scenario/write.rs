@@ -109,7 +109,7 @@ fn link_override(t: &mut Table, c: &LinkOverride) {
 
 fn fault_action(what: &Scripted) -> (&'static str, Value) {
     match what {
-        Scripted::Crash(t) => ("crash", target(t)),
+        Scripted::Crash(t) | Scripted::CrashForGood(t) => ("crash", target(t)),
         Scripted::Restart(t) => ("restart", target(t)),
         Scripted::Pause(t) => ("pause", target(t)),
         Scripted::Resume(t) => ("resume", target(t)),
@@ -224,6 +224,9 @@ impl Scenario {
                     }
                     let (key, value) = fault_action(&f.what);
                     t.insert(key.into(), value);
+                    if let Scripted::CrashForGood(_) = &f.what {
+                        t.insert("until".into(), s("end".to_string()));
+                    }
                     if let Scripted::RandomPartition { role: Some((role, _)), .. } = &f.what {
                         t.insert("role".into(), s(role.clone()));
                     }
