@@ -104,6 +104,22 @@ mod election {
 mod replication {
     use super::*;
 
+    /// Seed 15 of lossy-links: a duplicated reply once freed a pipeline
+    /// slot twice, an append was lost, and the heartbeat tick (counting
+    /// appends in flight) never resent it; one follower stayed an entry
+    /// behind to the end (caught-up). Seeded as `duplicate-reply-frees-slot`.
+    #[test]
+    fn a_lost_append_is_resent_even_after_a_duplicated_reply() {
+        let source = std::fs::read_to_string("scenarios/raft/lossy-links.toml").unwrap();
+        let r = run(&source, 15);
+        assert_eq!(r.outcome, Outcome::Ok, "{:?}", r.violation);
+        let buggy = run(
+            &source.replace("name = \"raft: ", "bug = \"duplicate-reply-frees-slot\"\nname = \"raft: "),
+            15,
+        );
+        assert_eq!(buggy.violation.map(|v| v.property), Some("caught-up".to_string()));
+    }
+
     #[test]
     fn followers_truncate_conflicting_entries_and_logs_still_match() {
         let sweep = Explorer::new(protocols::load("scenarios/raft/flapping-partitions.toml").unwrap())
@@ -160,6 +176,8 @@ mod safety {
             ("stale-vote-counted", &["election-safety"][..]),
             ("read-index-stale-ack", &["linearizable"][..]),
             ("snapshot-without-sessions", &["state-machine-safety"][..]),
+            ("quorum-activity-kept", &["quorum-step-down"][..]),
+            ("duplicate-reply-frees-slot", &["caught-up"][..]),
         ] {
             let path = format!("scenarios/raft/bugs/{bug}.toml");
             let sweep = Explorer::new(protocols::load(&path).unwrap())

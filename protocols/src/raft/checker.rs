@@ -7,8 +7,33 @@ use super::Prop;
 use super::{Obs, Raft};
 use crate::kv::Liveness;
 use sim::fault::FaultAction;
+use sim::time::Span;
 use sim::{Checker, HistoryEvent, Metric, Observed, ProcessId, Setup, Time, Verdicts, World};
 use std::collections::BTreeMap;
+
+/// What the checker must know of the configuration: the promises of
+/// CheckQuorum and of catching up are bounded by its timeouts.
+pub struct RaftLimits {
+    /// Operations invoked after this time must complete.
+    pub heal: Time,
+    /// With CheckQuorum, how long a leader cut off from a majority may go on
+    /// leading (on its own monotonic clock, after anything sent before the
+    /// cut could still arrive): `None` without CheckQuorum.
+    pub quorum_patience: Option<Span>,
+    /// How long before the end an entry must have been committed for every
+    /// live server to have applied it by the end.
+    pub catch_up: Span,
+}
+
+/// A leader cut off from a majority, since when.
+struct CutOff {
+    term: u64,
+    /// True time and the leader's monotonic clock when it was cut off.
+    since: Time,
+    since_monotonic: Time,
+    /// The longest a message already on its way to it could still take.
+    in_flight: Span,
+}
 
 pub struct RaftChecker {
     servers: u32,
@@ -33,10 +58,16 @@ pub struct RaftChecker {
     liveness: Liveness,
     snapshots: u64,
     step_downs: u64,
+    limits: RaftLimits,
+    end: Time,
+    /// Leaders cut off from a majority now (CheckQuorum must unseat them).
+    cut_off: BTreeMap<u32, CutOff>,
+    /// When the highest committed index rose, and to what.
+    commits: Vec<(Time, u64)>,
 }
 
 impl RaftChecker {
-    pub fn new(setup: &Setup, heal: Time) -> RaftChecker {
+    pub fn new(setup: &Setup, limits: RaftLimits) -> RaftChecker {
         RaftChecker {
             servers: setup.servers(),
             leaders: BTreeMap::new(),
@@ -46,9 +77,79 @@ impl RaftChecker {
             applied: BTreeMap::new(),
             held: vec![BTreeMap::new(); setup.servers() as usize],
             committed: BTreeMap::new(),
-            liveness: Liveness::new(heal),
+            liveness: Liveness::new(limits.heal),
             snapshots: 0,
             step_downs: 0,
+            limits,
+            end: setup.end,
+            cut_off: BTreeMap::new(),
+            commits: Vec::new(),
+        }
+    }
+
+    /// Notes whether leader `node` is cut off from a majority: a peer counts
+    /// only if it is up, not paused, and linked both ways (CheckQuorum hears
+    /// replies). A paused leader is not judged: its timers stand still.
+    fn watch_quorum(&mut self, node: u32, world: &World<'_, Raft>) {
+        if self.limits.quorum_patience.is_none() {
+            return;
+        }
+        let leading = world.server(node).filter(|s| s.role() == Role::Leader && !world.is_paused(node));
+        let Some(leader) = leading else {
+            self.cut_off.remove(&node);
+            return;
+        };
+        let net = world.network();
+        let me = ProcessId::server(node);
+        let peers = (0..self.servers).filter(|&p| p != node).map(ProcessId::server);
+        let reach = 1 + peers
+            .filter(|&p| {
+                let i = p.index();
+                world.is_up(i) && !world.is_paused(i) && net.reachable(me, p) && net.reachable(p, me)
+            })
+            .count();
+        if reach > self.servers as usize / 2 {
+            self.cut_off.remove(&node);
+            return;
+        }
+        if self.cut_off.get(&node).is_some_and(|c| c.term == leader.term()) {
+            return;
+        }
+        let in_flight = (0..self.servers)
+            .filter(|&p| p != node)
+            .map(|p| net.max_delay(ProcessId::server(p), me))
+            .max()
+            .unwrap_or(Span::ZERO);
+        self.cut_off.insert(
+            node,
+            CutOff {
+                term: leader.term(),
+                since: world.now(),
+                since_monotonic: world.monotonic_clock(me),
+                in_flight,
+            },
+        );
+    }
+
+    /// CheckQuorum's promise: a leader cut off from a majority for longer
+    /// than the patience (on its own clock, after the longest delay of what
+    /// was on its way) has stepped down.
+    fn check_quorum_kept(&mut self, world: &World<'_, Raft>, v: &mut Verdicts<Prop>) {
+        let Some(patience) = self.limits.quorum_patience else { return };
+        for (&node, c) in &self.cut_off {
+            let still = world.server(node).is_some_and(|s| s.role() == Role::Leader && s.term() == c.term);
+            let waited = world.now().saturating_since(c.since);
+            let own = world.monotonic_clock(ProcessId::server(node)).saturating_since(c.since_monotonic);
+            if still && waited > c.in_flight + patience && own > c.in_flight + patience {
+                v.violated(
+                    Prop::QuorumStepDown,
+                    format!(
+                        "n{node} still led term {} {} after it was cut off from a majority",
+                        c.term,
+                        waited.approx()
+                    ),
+                );
+            }
         }
     }
 
@@ -113,6 +214,42 @@ impl RaftChecker {
         held.split_off(&(last + 1));
     }
 
+    /// Log matching: an entry of one index and term ends the same log
+    /// prefix (one hash) on every server.
+    fn check_stored(&mut self, node: u32, index: u64, term: u64, hash: u64, v: &mut Verdicts<Prop>) {
+        self.held[node as usize].insert(index, hash);
+        match self.stored.get(&(index, term)) {
+            Some(&(h, first)) if h != hash => v.violated(
+                Prop::LogMatching,
+                format!("n{node} and n{first} both hold an entry at index {index} of term {term}, after different logs"),
+            ),
+            Some(_) => {}
+            None => {
+                self.stored.insert((index, term), (hash, node));
+            }
+        }
+    }
+
+    /// Every live server has applied every entry committed long enough
+    /// before the end (the settle phase gives it time to catch up).
+    fn check_caught_up(&self, world: &World<'_, Raft>, v: &mut Verdicts<Prop>) {
+        let cutoff = self.end.saturating_sub(self.limits.catch_up);
+        let Some(&(at, target)) = self.commits.iter().rev().find(|&&(t, _)| t <= cutoff) else { return };
+        for (node, server) in world.live_servers() {
+            if server.applied_index() < target {
+                v.violated(
+                    Prop::CaughtUp,
+                    format!(
+                        "n{node} had applied up to index {} by the end; index {target} was committed at {}",
+                        server.applied_index(),
+                        at.approx()
+                    ),
+                );
+                return;
+            }
+        }
+    }
+
     fn leaders_now(&self, world: &World<'_, Raft>) -> Vec<u32> {
         world.live_servers().filter(|(_, s)| s.role() == Role::Leader).map(|(i, _)| i).collect()
     }
@@ -139,6 +276,7 @@ impl Checker<Raft> for RaftChecker {
                         v.fired(Prop::LeaderChanged);
                     }
                     self.last_leader = Some(node);
+                    self.watch_quorum(node, world);
                     let earlier = self.committed.range(..term).map(|(_, &c)| c).max_by_key(|&(index, _, _)| index);
                     if let (Some((index, cterm, hash)), Some(leader)) = (earlier, world.server(node)) {
                         let log = leader.log();
@@ -152,24 +290,13 @@ impl Checker<Raft> for RaftChecker {
                         }
                     }
                 }
-                Obs::SteppedDown { .. } => self.step_downs += 1,
+                Obs::SteppedDown { .. } => {
+                    self.step_downs += 1;
+                    self.cut_off.remove(&node);
+                }
                 Obs::TermRaised { term, leader: true } => self.claim_leadership(term, node, v),
                 Obs::TermRaised { leader: false, .. } => {}
-                Obs::Stored { index, term, hash } => {
-                    self.held[node as usize].insert(index, hash);
-                    match self.stored.get(&(index, term)) {
-                    Some(&(h, first)) if h != hash => v.violated(
-                        Prop::LogMatching,
-                        format!(
-                            "n{node} and n{first} both hold an entry at index {index} of term {term}, after different logs"
-                        ),
-                    ),
-                    Some(_) => {}
-                    None => {
-                        self.stored.insert((index, term), (hash, node));
-                    }
-                    }
-                }
+                Obs::Stored { index, term, hash } => self.check_stored(node, index, term, hash, v),
                 Obs::Truncated { from, leader } => {
                     self.held[node as usize].split_off(&from);
                     if leader {
@@ -182,6 +309,9 @@ impl Checker<Raft> for RaftChecker {
                     let highest = self.committed.entry(in_term).or_insert((index, term, hash));
                     if index > highest.0 {
                         *highest = (index, term, hash);
+                    }
+                    if self.commits.last().is_none_or(|&(_, i)| index > i) {
+                        self.commits.push((world.now(), index));
                     }
                 }
                 Obs::Applied { index, hash, state } => match self.applied.get(&index) {
@@ -213,9 +343,18 @@ impl Checker<Raft> for RaftChecker {
                 }
             }
         }
+        if !self.cut_off.is_empty() {
+            self.check_quorum_kept(world, v);
+        }
     }
 
     fn on_fault(&mut self, fault: &FaultAction, world: &World<'_, Raft>, v: &mut Verdicts<Prop>) {
+        // Any fault may cut a leader off or reconnect it (a partition, a
+        // peer crashed or paused, the leader paused).
+        for leader in self.leaders_now(world) {
+            self.watch_quorum(leader, world);
+        }
+        self.cut_off.retain(|&node, _| world.server(node).is_some_and(|s| s.role() == Role::Leader));
         if !matches!(fault, FaultAction::Partition { .. }) {
             return;
         }
@@ -240,6 +379,7 @@ impl Checker<Raft> for RaftChecker {
         if let Some(why) = self.liveness.requests_complete() {
             v.violated(Prop::RequestsComplete, why);
         }
+        self.check_caught_up(world, v);
     }
 
     fn metrics(&self, world: &World<'_, Raft>) -> Vec<Metric> {

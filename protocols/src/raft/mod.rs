@@ -34,10 +34,15 @@
 //! kept up to date in O(1) per command), *reload-safety* (a restarted
 //! server's log, as reloaded, holds only entries it held when it stopped,
 //! in terms that never go down along the log, and its term is at least its
-//! last entry's). Eventually, after the settle phase: *one-leader*, and
-//! *requests-complete* (operations invoked once the cluster had healed
-//! complete rather than time out). The client history is linearizable (the
-//! kv model). Sometimes: *leader-changed*, *conflict-truncated*,
+//! last entry's), *quorum-step-down* (with CheckQuorum, a leader cut off
+//! from a majority, by partitions or by its peers crashed or paused, steps
+//! down within three election timeouts of its own clock, counted from when
+//! nothing sent before the cut can still arrive). Eventually, after the
+//! settle phase: *one-leader*, *requests-complete* (operations invoked once
+//! the cluster had healed complete rather than time out), and *caught-up*
+//! (every live server has applied every entry committed two election
+//! timeouts and ten heartbeats before the end). The client history is
+//! linearizable (the kv model). Sometimes: *leader-changed*, *conflict-truncated*,
 //! *snapshot-installed*, *retry-deduplicated*, *leader-isolated* (a
 //! partition cut the leader off from a majority), *stale-leader-read* (a
 //! read was served while a partitioned stale leader still thought it led).
@@ -77,6 +82,14 @@
 //!   client sessions; a server restarted (or caught up) from one applies a
 //!   retried command a second time, and its state differs from the others'
 //!   at that index (*state-machine-safety*, by the state digest).
+//! - `quorum-activity-kept`: CheckQuorum never clears its record of which
+//!   followers answered, so a leader once heard from by a majority keeps
+//!   leading after a partition cuts it off (*quorum-step-down*).
+//! - `duplicate-reply-frees-slot`: the heartbeat tick finds lost appends by
+//!   the count of appends in flight, which a duplicated reply decrements
+//!   twice; an append lost after that is never resent while no new entry
+//!   comes, and the follower never applies it (*caught-up*). dsim's own
+//!   Raft had this until the caught-up property found it.
 
 mod checker;
 mod client;
@@ -85,7 +98,7 @@ mod node;
 mod types;
 
 pub use crate::kv::KvStore;
-pub use checker::RaftChecker;
+pub use checker::{RaftChecker, RaftLimits};
 pub use client::RaftClient;
 pub use log::Log;
 pub use node::RaftNode;
@@ -108,6 +121,8 @@ sim::bugs! {
         StaleVoteCounted = ("stale-vote-counted", "a candidate counts votes granted in an earlier term (election-safety)"),
         ReadIndexStaleAck = ("read-index-stale-ack", "ReadIndex counts acknowledgements of earlier heartbeat rounds (linearizable)"),
         SnapshotWithoutSessions = ("snapshot-without-sessions", "snapshots leave the client sessions out (state-machine-safety)"),
+        QuorumActivityKept = ("quorum-activity-kept", "CheckQuorum never forgets which followers answered (quorum-step-down)"),
+        DuplicateReplyFreesSlot = ("duplicate-reply-frees-slot", "a duplicated append reply frees a pipeline slot twice, and a lost append is not resent (caught-up)"),
     }
 }
 
@@ -121,6 +136,8 @@ sim::properties! {
         ReloadSafety = ("reload-safety", Always, "a restarted server reloads only entries it held, terms never going down along its log, and a term at least its last entry's"),
         OneLeader = ("one-leader", Eventually, "after the settle phase, exactly one server leads"),
         RequestsComplete = ("requests-complete", Eventually, "operations invoked once the cluster healed complete instead of timing out"),
+        CaughtUp = ("caught-up", Eventually, "every live server has applied what was committed well before the end"),
+        QuorumStepDown = ("quorum-step-down", Always, "with CheckQuorum, a leader cut off from a majority steps down within three election timeouts"),
         LeaderChanged = ("leader-changed", Sometimes, "a different server became leader"),
         ConflictTruncated = ("conflict-truncated", Sometimes, "a follower truncated conflicting entries"),
         SnapshotInstalled = ("snapshot-installed", Sometimes, "a follower installed a snapshot"),
@@ -386,7 +403,19 @@ impl Protocol for Raft {
         // Operations invoked this long after the heal must complete: time
         // for an election, a retry, and a round trip.
         let grace = self.election_timeout.1 * 2 + self.retry * 2;
-        RaftChecker::new(setup, setup.settle_start + grace)
+        RaftChecker::new(
+            setup,
+            RaftLimits {
+                heal: setup.settle_start + grace,
+                // CheckQuorum looks every election timeout: the first look
+                // may still count a peer heard from before the cut, the
+                // second must not; a third is slack for drifting clocks.
+                quorum_patience: self.check_quorum.then_some(self.election_timeout.1 * 3),
+                // An election, then a few heartbeats to carry the commit
+                // index and any snapshot to every server.
+                catch_up: self.election_timeout.1 * 2 + self.heartbeat * 10,
+            },
+        )
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

@@ -167,11 +167,21 @@ impl RaftNode {
     }
 
     pub(super) fn on_heartbeat_tick(&mut self, ctx: &mut Ctx<'_, Raft>) {
-        // Appends in flight and nothing acknowledged since the last tick:
-        // they were lost (nothing else would answer). Probe again from what
-        // the follower is known to hold.
+        // Entries sent past what the follower acknowledged, and nothing
+        // acknowledged since the last tick: they were lost (nothing else
+        // would answer). Probe again from what the follower is known to
+        // hold. The window's count alone cannot tell: a duplicated reply
+        // frees a slot twice, and a lost append then leaves the window
+        // empty with `next` past it (found by caught-up, seed 15 of
+        // lossy-links).
+        let seeded = self.config.bug;
         for pr in &mut self.peers {
-            if pr.inflight > 0 && pr.matched == pr.matched_at_tick {
+            let outstanding = if seeded == Some(Bug::DuplicateReplyFreesSlot) {
+                pr.inflight > 0
+            } else {
+                pr.inflight > 0 || pr.next > pr.matched + 1
+            };
+            if outstanding && pr.matched == pr.matched_at_tick {
                 pr.inflight = 0;
                 pr.probing = true;
                 pr.next = pr.matched + 1;
@@ -191,8 +201,10 @@ impl RaftNode {
         if active < self.majority() {
             self.become_follower(ctx, None);
         } else {
-            for p in &mut self.peers {
-                p.active = false;
+            if !self.has(Bug::QuorumActivityKept) {
+                for p in &mut self.peers {
+                    p.active = false;
+                }
             }
             ctx.set_timer(Timer::Quorum, self.config.election_timeout.0);
         }

@@ -114,6 +114,9 @@ impl RaftNode {
     pub fn commit_index(&self) -> u64 {
         self.commit
     }
+    pub fn applied_index(&self) -> u64 {
+        self.applied
+    }
     pub fn log(&self) -> &Log {
         &self.log
     }
