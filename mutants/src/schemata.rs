@@ -29,6 +29,13 @@ pub fn build(
     label: &str,
 ) -> Result<PathBuf, String> {
     let work = work_dir(repo);
+    // Runs side by side share the work copy: one builds at a time, from
+    // its copy of the files to its copy of the binary. The lock is freed
+    // when the file closes, at the end of this function.
+    std::fs::create_dir_all(repo.join("target/mutants")).map_err(|e| format!("target/mutants: {e}"))?;
+    let lock_path = repo.join("target/mutants/build.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock().map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
     // The files whose copy differs: the schemata, and the crate root with
     // the selector. Everything else is copied as it is.
     let mut overrides: BTreeMap<PathBuf, String> = enumeration.schemata.iter().cloned().collect();
