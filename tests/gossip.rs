@@ -21,10 +21,29 @@ fn each_seeded_bug_is_caught_within_200_seeds_by_the_property_it_breaks() {
         ("scenarios/gossip/bugs/ack-before-sync.toml", "convergence"),
         ("scenarios/gossip/bugs/ack-before-sync-reload.toml", "reload-safety"),
         ("scenarios/gossip/bugs/range-off-by-one.toml", "validity"),
+        ("scenarios/gossip/bugs/merge-over-gap.toml", "convergence"),
+        ("scenarios/gossip/bugs/no-retry.toml", "requests-complete"),
     ] {
         let sweep = explorer(scenario).seeds(0..200).fail_fast(true).run();
         let finding = sweep.assert_finding(property);
         assert!(finding.smallest_seed() < 200, "{scenario}");
+    }
+}
+
+/// The two bugs that only the checker's own record of each server, and the
+/// liveness of broadcasts, can see: no other property fails on them.
+#[test]
+fn a_claimed_value_and_a_lost_broadcast_are_caught_by_one_property_each() {
+    for (scenario, property) in [
+        ("scenarios/gossip/bugs/merge-over-gap.toml", "convergence"),
+        ("scenarios/gossip/bugs/no-retry.toml", "requests-complete"),
+    ] {
+        let sweep = explorer(scenario).seeds(0..20).run();
+        let caught = sweep.assert_finding(property);
+        assert!(caught.seeds.len() >= 10, "{scenario}: {} of 20 seeds", caught.seeds.len());
+        let others: Vec<&str> =
+            sweep.findings.iter().map(|f| f.property.as_str()).filter(|p| *p != property).collect();
+        assert!(others.is_empty(), "{scenario}: only {property} fails, not {others:?}");
     }
 }
 

@@ -94,3 +94,19 @@ fn a_primary_that_reloads_less_than_it_acknowledged_is_caught_at_the_restart() {
         without.findings.iter().filter(|f| f.property == "linearizable").map(|f| f.seeds.len()).sum();
     assert!(reload.seeds.len() > linearizable, "{} > {linearizable}", reload.seeds.len());
 }
+
+/// A client that never resends leaves lost requests to time out: `info`,
+/// which a linearizable history always allows, so only requests-complete
+/// (operations invoked after the heal complete) sees it.
+#[test]
+fn a_client_that_never_retries_is_caught_by_requests_complete_alone() {
+    let sweep = Explorer::new(protocols::load("scenarios/register/bugs/no-retry.toml").unwrap())
+        .seeds(0..20)
+        .out_dir(None)
+        .run();
+    let caught = sweep.assert_finding("requests-complete");
+    assert!(caught.seeds.len() >= 10, "{} of 20 seeds", caught.seeds.len());
+    let others: Vec<&str> =
+        sweep.findings.iter().map(|f| f.property.as_str()).filter(|p| *p != "requests-complete").collect();
+    assert!(others.is_empty(), "only requests-complete fails, not {others:?}");
+}

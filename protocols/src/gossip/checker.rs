@@ -1,12 +1,19 @@
-//! Gossip's properties, checked incrementally: each observation costs O(1)
-//! (a bit in the value's holder set), whatever the length of the run.
+//! Gossip's properties, checked incrementally from what the servers
+//! observe: each observation costs O(log n), whatever the length of the run.
+//!
+//! The checker keeps its own record of what each server holds (the values it
+//! received since it last started, and the values it reloaded then) in a
+//! plain `BTreeSet`, never the protocol's `RangeSet`: a mistake in the
+//! protocol's data structure must not blind the oracle that judges it.
 
 use super::Prop;
 use super::{Gossip, Obs, Via};
+use crate::kv::Liveness;
 use sim::fault::FaultAction;
 use sim::history::EventKind;
 use sim::metrics::percentile;
 use sim::{Checker, HistoryEvent, Metric, Observed, Time, Value, Verdicts, World};
+use std::collections::BTreeSet;
 
 pub struct GossipChecker {
     servers: u32,
@@ -19,6 +26,11 @@ pub struct GossipChecker {
     /// Per server: the values it acknowledged to clients, which its disk
     /// must give back when it restarts.
     promised: Vec<Vec<u64>>,
+    /// Per server: what it holds now, by its observations alone (received
+    /// since its last start, plus what it reloaded then).
+    held: Vec<BTreeSet<u64>>,
+    liveness: Liveness,
+    /// For the metrics only: per value, the servers that ever received it.
     holders: Vec<u64>,
     holder_count: Vec<u32>,
     /// Submission to "every server holds it", in nanoseconds.
@@ -33,13 +45,16 @@ fn value_of(event: &HistoryEvent) -> Option<usize> {
 }
 
 impl GossipChecker {
-    pub fn new(servers: u32) -> GossipChecker {
+    /// `heal`: broadcasts invoked from then on must be acknowledged.
+    pub fn new(servers: u32, heal: Time) -> GossipChecker {
         GossipChecker {
             servers,
             words: (servers as usize).div_ceil(64),
             submitted: Vec::new(),
             acked: Vec::new(),
             promised: vec![Vec::new(); servers as usize],
+            held: vec![BTreeSet::new(); servers as usize],
+            liveness: Liveness::new(heal),
             holders: Vec::new(),
             holder_count: Vec::new(),
             latencies: Vec::new(),
@@ -63,7 +78,8 @@ impl Checker<Gossip> for GossipChecker {
         self.submitted[value - 1] = Some(Time(invoke.time_ns));
     }
 
-    fn on_complete(&mut self, _invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
+    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
+        self.liveness.on_complete(invoke, completion);
         if completion.kind == EventKind::Ok {
             if let Some(value) = value_of(completion) {
                 self.acked[value - 1] = Some(completion.process);
@@ -92,6 +108,7 @@ impl Checker<Gossip> for GossipChecker {
                     }
                     let i = value as usize - 1;
                     let node = o.from.index() as usize;
+                    self.held[node].insert(value);
                     let word = &mut self.holders[i * self.words + node / 64];
                     let bit = 1u64 << (node % 64);
                     if *word & bit == 0 {
@@ -103,14 +120,15 @@ impl Checker<Gossip> for GossipChecker {
                         }
                     }
                 }
-                Obs::Recovered { values } => {
-                    if values > 0 {
+                Obs::Recovered { ref values } => {
+                    if !values.is_empty() {
                         v.fired(Prop::RecoveredFromDisk);
                     }
-                    let node = o.from.index();
-                    let lost = world.server(node).and_then(|s| {
-                        self.promised[node as usize].iter().find(|&&value| !s.holds(value)).copied()
-                    });
+                    // A (re)start: the server holds what it reloaded, and
+                    // nothing else.
+                    let node = o.from.index() as usize;
+                    self.held[node] = values.iter().copied().collect();
+                    let lost = self.promised[node].iter().find(|value| !self.held[node].contains(value));
                     if let Some(value) = lost {
                         v.violated(
                             Prop::ReloadSafety,
@@ -130,19 +148,18 @@ impl Checker<Gossip> for GossipChecker {
     }
 
     fn at_end(&mut self, world: &World<'_, Gossip>, v: &mut Verdicts<Prop>) {
-        let mut nodes = Vec::new();
-        for server in 0..self.servers {
-            let Some(node) = world.server(server) else {
-                v.violated(Prop::Convergence, format!("n{server} is down at the end of the run"));
-                return;
-            };
-            nodes.push(node);
+        if let Some(why) = self.liveness.requests_complete() {
+            v.violated(Prop::RequestsComplete, why);
+        }
+        if let Some(server) = (0..self.servers).find(|&s| world.server(s).is_none()) {
+            v.violated(Prop::Convergence, format!("n{server} is down at the end of the run"));
+            return;
         }
         // The first acknowledged value some server lacks, and every server
         // that lacks it: a value lost everywhere reads differently from one
         // a single server missed.
         let missing = |value: u64| -> Vec<u32> {
-            (0..self.servers).filter(|&s| !nodes[s as usize].holds(value)).collect()
+            (0..self.servers).filter(|&s| !self.held[s as usize].contains(&value)).collect()
         };
         let mut lost = (1..=self.acked.len() as u64)
             .filter_map(|value| Some((value, self.acked[value as usize - 1]?)))

@@ -1,20 +1,21 @@
 //! A broadcast client: sends its value to a random server, and to another
 //! one each time `retry` passes without an acknowledgement.
 
-use super::{Gossip, Msg, Timer};
+use super::{Bug, Gossip, Msg, Timer};
 use sim::{Client, Completion, Ctx, Op, ProcessId, Span, Value};
 
 #[derive(Clone)]
 pub struct GossipClient {
     retry: Span,
+    bug: Option<Bug>,
     next_op: u64,
     /// The operation in flight and its value.
     current: Option<(u64, u64)>,
 }
 
 impl GossipClient {
-    pub fn new(retry: Span) -> GossipClient {
-        GossipClient { retry, next_op: 0, current: None }
+    pub fn new(retry: Span, bug: Option<Bug>) -> GossipClient {
+        GossipClient { retry, bug, next_op: 0, current: None }
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, Gossip>) {
@@ -22,6 +23,9 @@ impl GossipClient {
             let servers = ctx.servers() as u64;
             let server = ProcessId::server(ctx.rng().below(servers) as u32);
             ctx.send(server, Msg::Broadcast { op, value });
+            if self.bug == Some(Bug::NoRetry) {
+                return; // the seeded bug: one try, then wait for the timeout
+            }
             ctx.set_timer(Timer::Retry(op), self.retry);
         }
     }

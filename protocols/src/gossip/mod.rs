@@ -13,8 +13,15 @@
 //!
 //! **Properties.** *validity* (always): a server holds only values some
 //! client submitted. *reload-safety* (always): a restarted server reloads
-//! from its disk every value it acknowledged to a client. *convergence* (eventually): once the network has healed
-//! and settled, every server holds every acknowledged value. Sometimes:
+//! from its disk every value it acknowledged to a client. *convergence*
+//! (eventually): once the network has healed and settled, every server holds
+//! every acknowledged value. *requests-complete* (eventually): a broadcast
+//! invoked once the cluster healed (plus one retry interval) is acknowledged
+//! rather than timing out; it needs a scenario whose clients keep working
+//! through the settle phase (`stop = "end"`). What a server holds is judged
+//! by the checker's own record of its observations (the values it received,
+//! and those it reloaded at a restart), never by the protocol's `RangeSet`,
+//! so a mistake in that structure cannot hide a lost value. Sometimes:
 //! *partition-cut-graph* (a partition really split the servers),
 //! *anti-entropy-repaired* (a server got a value it lacked through
 //! anti-entropy), *recovered-from-disk* (a restarted server reloaded values).
@@ -30,6 +37,13 @@
 //!   missing ranges computed with an inclusive end, without checking it holds
 //!   them, so it can invent the next value before any client submitted it;
 //!   *validity* fails.
+//! - `merge-over-gap`: a server that learns v while holding v-2 but not v-1
+//!   claims v-1 too, without receiving or storing it, then refuses v-1 as
+//!   known and never asks for it. Its own range set says it holds every
+//!   value; *convergence*, judged by what it received, fails.
+//! - `no-retry`: a client sends its broadcast once; a lost request or
+//!   acknowledgement leaves it to time out. Convergence covers only
+//!   acknowledged values; *requests-complete* fails.
 
 mod checker;
 mod client;
@@ -50,6 +64,8 @@ sim::bugs! {
         NoAntiEntropy = ("no-anti-entropy", "push gossip only: values pushed into a partition are lost (convergence)"),
         AckBeforeSync = ("ack-before-sync", "acknowledges a client before syncing the value to disk; a crash loses it (convergence)"),
         RangeOffByOne = ("range-off-by-one", "anti-entropy sends a range end it does not hold, inventing a value (validity)"),
+        MergeOverGap = ("merge-over-gap", "a server's range merge swallows a one-value gap: it claims a value it never received (convergence)"),
+        NoRetry = ("no-retry", "clients never resend a broadcast: one whose request or acknowledgement is lost times out (requests-complete)"),
     }
 }
 
@@ -58,6 +74,7 @@ sim::properties! {
         Validity = ("validity", Always, "a server holds only values that some client submitted"),
         ReloadSafety = ("reload-safety", Always, "a restarted server reloads every value it acknowledged to a client"),
         Convergence = ("convergence", Eventually, "after the settle phase, every server holds every acknowledged value"),
+        RequestsComplete = ("requests-complete", Eventually, "broadcasts invoked once the cluster healed are acknowledged instead of timing out"),
         PartitionCutGraph = ("partition-cut-graph", Sometimes, "a partition split the servers into groups that could not talk"),
         AntiEntropyRepaired = ("anti-entropy-repaired", Sometimes, "a server received a value it lacked through anti-entropy"),
         RecoveredFromDisk = ("recovered-from-disk", Sometimes, "a restarted server reloaded values from its disk"),
@@ -157,20 +174,33 @@ pub enum Via {
     Repair,
 }
 
-#[derive(Debug)]
 pub enum Obs {
     Received {
         value: u64,
         via: Via,
     },
-    /// A server started with `values` values on its disk.
+    /// A server started with these values on its disk, which it reloaded.
     Recovered {
-        values: u64,
+        values: Vec<u64>,
     },
     /// A server told a client its value is safe: on its disk by now.
     Acknowledged {
         value: u64,
     },
+}
+
+// By hand: a trace shows how many values a server reloaded, not the list,
+// which can run to thousands.
+impl std::fmt::Debug for Obs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Obs::Received { value, via } => {
+                f.debug_struct("Received").field("value", value).field("via", via).finish()
+            }
+            Obs::Recovered { values } => f.debug_struct("Recovered").field("values", &values.len()).finish(),
+            Obs::Acknowledged { value } => f.debug_struct("Acknowledged").field("value", value).finish(),
+        }
+    }
 }
 
 impl Protocol for Gossip {
@@ -220,11 +250,15 @@ impl Protocol for Gossip {
     }
 
     fn client(&self, _id: ProcessId, _cluster: &sim::Cluster) -> Option<GossipClient> {
-        Some(GossipClient::new(self.retry))
+        Some(GossipClient::new(self.retry, self.bug))
     }
 
     fn checker(&self, setup: &sim::Setup) -> GossipChecker {
-        GossipChecker::new(setup.servers())
+        // Broadcasts invoked this long after the heal must be acknowledged:
+        // every server is up again at the heal and acknowledges at once, so
+        // one retry interval covers a request sent to a server that was
+        // still restarting.
+        GossipChecker::new(setup.servers(), setup.settle_start + self.retry)
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

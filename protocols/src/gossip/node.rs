@@ -17,10 +17,6 @@ impl GossipNode {
         GossipNode { me, config, values: RangeSet::new(), unpushed: Vec::new() }
     }
 
-    pub fn holds(&self, value: u64) -> bool {
-        self.values.contains(value)
-    }
-
     pub fn values(&self) -> &RangeSet {
         &self.values
     }
@@ -29,6 +25,15 @@ impl GossipNode {
     fn learn(&mut self, ctx: &mut Ctx<'_, Gossip>, value: u64, via: Via) -> bool {
         if !self.values.insert(value) {
             return false;
+        }
+        if self.config.bug == Some(Bug::MergeOverGap)
+            && value >= 2
+            && self.values.contains(value - 2)
+            && !self.values.contains(value - 1)
+        {
+            // The seeded bug: a range merge that swallows a one-value gap,
+            // so the server claims a value it never received or stored.
+            self.values.insert(value - 1);
         }
         ctx.disk().put(value, ());
         self.unpushed.push(value);
@@ -98,7 +103,7 @@ impl Server<Gossip> for GossipNode {
         for v in &stored {
             self.values.insert(*v);
         }
-        ctx.observe(Obs::Recovered { values: stored.len() as u64 });
+        ctx.observe(Obs::Recovered { values: stored });
         ctx.set_timer(Timer::Push, self.config.push_interval);
         if self.config.bug != Some(Bug::NoAntiEntropy) {
             // Spread the first round so that servers do not run in lockstep.

@@ -2,21 +2,28 @@
 
 use super::Prop;
 use super::{Obs, ReplicatedRegister};
-use sim::{Checker, Observed, Verdicts, World};
+use crate::kv::Liveness;
+use sim::{Checker, HistoryEvent, Observed, Time, Verdicts, World};
 
 pub struct RegisterChecker {
     servers: u32,
     /// The highest version the primary acknowledged: its disk holds it.
     acknowledged: u64,
+    liveness: Liveness,
 }
 
 impl RegisterChecker {
-    pub fn new(servers: u32) -> RegisterChecker {
-        RegisterChecker { servers, acknowledged: 0 }
+    /// `heal`: operations invoked from then on must complete.
+    pub fn new(servers: u32, heal: Time) -> RegisterChecker {
+        RegisterChecker { servers, acknowledged: 0, liveness: Liveness::new(heal) }
     }
 }
 
 impl Checker<ReplicatedRegister> for RegisterChecker {
+    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, _v: &mut Verdicts<Prop>) {
+        self.liveness.on_complete(invoke, completion);
+    }
+
     fn after_step(
         &mut self,
         _world: &World<'_, ReplicatedRegister>,
@@ -41,6 +48,9 @@ impl Checker<ReplicatedRegister> for RegisterChecker {
     }
 
     fn at_end(&mut self, world: &World<'_, ReplicatedRegister>, v: &mut Verdicts<Prop>) {
+        if let Some(why) = self.liveness.requests_complete() {
+            v.violated(Prop::RequestsComplete, why);
+        }
         let Some(primary) = world.server(0) else {
             v.violated(Prop::BackupsConverge, "the primary is down at the end of the run");
             return;

@@ -1,24 +1,28 @@
 //! A register client: one operation at a time, with a session sequence
 //! number so that retries are recognised.
 
-use super::{Msg, RegOp, ReplicatedRegister, Reply, Timer};
+use super::{Bug, Msg, RegOp, ReplicatedRegister, Reply, Timer};
 use sim::{Client, Completion, Ctx, Op, ProcessId, Span, Value};
 
 #[derive(Clone)]
 pub struct RegisterClient {
     retry: Span,
+    bug: Option<Bug>,
     seq: u64,
     current: Option<RegOp>,
 }
 
 impl RegisterClient {
-    pub fn new(retry: Span) -> RegisterClient {
-        RegisterClient { retry, seq: 0, current: None }
+    pub fn new(retry: Span, bug: Option<Bug>) -> RegisterClient {
+        RegisterClient { retry, bug, seq: 0, current: None }
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, ReplicatedRegister>, to: ProcessId) {
         if let Some(op) = self.current {
             ctx.send(to, Msg::Request { seq: self.seq, op });
+            if self.bug == Some(Bug::NoRetry) {
+                return; // the seeded bug: no resend, wait for the timeout
+            }
             ctx.set_timer(Timer::Retry(self.seq), self.retry);
         }
     }

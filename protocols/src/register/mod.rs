@@ -8,20 +8,25 @@
 //! syncs, and only then replies. A retried request with a sequence number
 //! already applied gets the recorded result again instead of a second
 //! application; an older one (a duplicate the network delayed past the
-//! client's next request) is ignored, or it would undo later writes. The primary streams each new value to the backups and
-//! repeats the latest value every `heartbeat`, so backups that missed an
-//! update catch up. There is no failover: while the primary is down,
-//! operations time out (their outcome is unknown), and on restart the
-//! primary reloads the value and the sessions from disk.
+//! client's next request) is ignored, or it would undo later writes. The
+//! primary streams each new value to the backups and repeats the latest
+//! value every `heartbeat`, so backups that missed an update catch up.
+//! There is no failover: while the primary is down, operations time out
+//! (their outcome is unknown), and on restart the primary reloads the value
+//! and the sessions from disk.
 //!
 //! **Properties.** The client history is linearizable (the cas-register
 //! model), checked online as the run goes. *reload-safety* (always): a
 //! restarted primary reloads a version no older than the last one it
 //! acknowledged to a client. *backups-converge*
 //! (eventually): after the settle phase every backup holds the primary's
-//! value. Sometimes: *retry-deduplicated* (a retried request was answered
-//! from the session table), *primary-recovered* (the primary restarted and
-//! reloaded a value).
+//! value. *requests-complete* (eventually): an operation invoked once the
+//! cluster healed (plus one retry interval) completes rather than timing out
+//! (`info`, which linearizability always allows); it needs a scenario whose
+//! clients keep working through the settle phase (`stop = "end"`).
+//! Sometimes: *retry-deduplicated* (a retried request was answered from the
+//! session table), *primary-recovered* (the primary restarted and reloaded
+//! a value).
 //!
 //! **Seeded bugs.**
 //! - `stale-read`: a backup answers reads from its own copy, which may lag
@@ -32,8 +37,12 @@
 //! - `ack-before-sync`: the primary replies before syncing; a crash loses a
 //!   write the client was told succeeded, and later reads return the older
 //!   value; *reload-safety* sees it as the primary restarts.
+//! - `no-retry`: a client sends each request once (and once more to the
+//!   primary after a backup's redirect); a lost request or reply leaves the
+//!   operation to time out. Histories stay linearizable; *requests-complete*
+//!   fails.
 //!
-//! Each of the three makes histories that are not linearizable.
+//! The first three make histories that are not linearizable.
 
 mod checker;
 mod client;
@@ -52,6 +61,7 @@ sim::bugs! {
         StaleRead = ("stale-read", "backups answer reads from a copy that may lag (linearizable)"),
         NoDedup = ("no-dedup", "retried requests are applied again; a retried cas reports fail though it took effect (linearizable)"),
         AckBeforeSync = ("ack-before-sync", "the primary replies before syncing; a crash loses an acknowledged write (linearizable)"),
+        NoRetry = ("no-retry", "clients never resend a request: one whose request or reply is lost times out (requests-complete)"),
     }
 }
 
@@ -59,6 +69,7 @@ sim::properties! {
     pub enum Prop {
         ReloadSafety = ("reload-safety", Always, "a restarted primary reloads a version no older than one it acknowledged"),
         BackupsConverge = ("backups-converge", Eventually, "after the settle phase every backup holds the primary's value"),
+        RequestsComplete = ("requests-complete", Eventually, "operations invoked once the cluster healed complete instead of timing out"),
         RetryDeduplicated = ("retry-deduplicated", Sometimes, "a retried request was answered from the session table"),
         PrimaryRecovered = ("primary-recovered", Sometimes, "the primary restarted and reloaded a value from disk"),
     }
@@ -198,7 +209,7 @@ impl Protocol for ReplicatedRegister {
     }
 
     fn client(&self, _id: ProcessId, _cluster: &sim::Cluster) -> Option<RegisterClient> {
-        Some(RegisterClient::new(self.retry))
+        Some(RegisterClient::new(self.retry, self.bug))
     }
 
     fn model(&self) -> Option<sim::lin::CasRegister> {
@@ -206,7 +217,10 @@ impl Protocol for ReplicatedRegister {
     }
 
     fn checker(&self, setup: &sim::Setup) -> RegisterChecker {
-        RegisterChecker::new(setup.servers())
+        // Operations invoked this long after the heal must complete: the
+        // primary is up again at the heal and answers at once, so one retry
+        // interval covers a request sent while it was still restarting.
+        RegisterChecker::new(setup.servers(), setup.settle_start + self.retry)
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {

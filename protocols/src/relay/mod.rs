@@ -9,27 +9,44 @@
 //!
 //! **Properties.** *circulating* (eventually): at the end of the run every
 //! host received a message within the last second: no message died.
-//! Sometimes: *long-chain*, some message made more than 1,000 hops.
+//! *hop-in-reach* (always): a message goes to another host, and with
+//! `reach = k` to one at ring distance 1..=k; judged from the engine's
+//! sender and receiver of every 64th hop (one observation per hop would
+//! slow the yardstick down; a wrong pick is never rare enough to hide from
+//! a sample). Sometimes: *long-chain*, some message made more than 1,000
+//! hops, by the hop count the host observed (in `checker.rs`, which the
+//! mutation harness leaves alone: it is the oracle).
 //!
 //! **Seeded bugs.**
 //! - `swallow`: a host drops every message whose hop count is a multiple of
 //!   500 instead of passing it on, so traffic dies out and *circulating*
 //!   fails.
+//! - `ring-off-by-one`: with `reach = k`, the backward ring offset is one
+//!   short: one pick in 2k sends the message back to the host itself, and
+//!   distance -k is never used. Traffic still circulates; *hop-in-reach*
+//!   fails.
+//! - `short-chains`: a host restarts the hop count when it reaches 600 (a
+//!   counter guard gone wrong), so no message is ever seen past 1,000 hops:
+//!   *long-chain*, expected by `any-host-5.toml`, never fires.
 //! - `hashmap-order`: every 100th hop, a host picks the next host as the
 //!   first entry of a `HashSet`, whose iteration order is random per set.
 //!   No property fails, but two runs of one seed differ: the determinism
 //!   check (`--check-determinism`) catches it.
 
+mod checker;
+
+pub use checker::RelayChecker;
+
 use serde::Deserialize;
 use sim::lin::NoModel;
 use sim::{
-    Checker, Cluster, Ctx, Diagnostic, NoClient, Observed, ProcessId, Protocol, ProtocolInfo, Scenario,
-    Server, Time, Uniform, Verdicts, World,
+    Cluster, Ctx, Diagnostic, NoClient, ProcessId, Protocol, ProtocolInfo, Scenario, Server, Time, Uniform,
 };
 
 sim::properties! {
     pub enum Prop {
         Circulating = ("circulating", Eventually, "every host received a message within the last second of the run"),
+        HopInReach = ("hop-in-reach", Always, "every (sampled) hop goes to another host, within ring distance 1..=reach if reach is set"),
         LongChain = ("long-chain", Sometimes, "a message made more than 1,000 hops"),
     }
 }
@@ -41,6 +58,8 @@ sim::bugs! {
             "hashmap-order",
             "hosts pick some next hops by HashSet iteration order; runs differ (--check-determinism)"
         ),
+        RingOffByOne = ("ring-off-by-one", "the backward ring offset is one short: some hops go back to the sender itself (hop-in-reach)"),
+        ShortChains = ("short-chains", "hosts restart the hop count at 600, so no message makes 1,000 hops (long-chain never fires)"),
     }
 }
 
@@ -75,12 +94,19 @@ pub struct Relay {
 pub struct Host {
     me: u32,
     relay: Relay,
-    last_received: Time,
+    pub(crate) last_received: Time,
 }
+
+/// Every how many hops a host reports where a message came from.
+pub const HOP_SAMPLE: u64 = 64;
 
 #[derive(Debug)]
 pub enum Obs {
+    /// A message reached its 1,001st hop; the count it carried.
     Hops(u64),
+    /// A (sampled) delivery: the host that sent it here, as the engine
+    /// delivered it.
+    Hop { from: ProcessId },
 }
 
 impl Host {
@@ -99,7 +125,8 @@ impl Host {
         } else {
             let k = self.relay.reach;
             let step = ctx.rng().below(2 * k as u64) as u32;
-            let offset = if step < k { step + 1 } else { n - (step - k + 1) };
+            let back = if self.relay.bug == Some(Bug::RingOffByOne) { step - k } else { step - k + 1 };
+            let offset = if step < k { step + 1 } else { n - back };
             (self.me + offset) % n
         };
         ctx.send(ProcessId::server(to), hops + 1);
@@ -113,14 +140,18 @@ impl Server<Relay> for Host {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Relay>, _from: ProcessId, hops: u64) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Relay>, from: ProcessId, hops: u64) {
         self.last_received = ctx.now();
         if self.relay.bug == Some(Bug::Swallow) && hops.is_multiple_of(500) {
             return;
         }
+        if hops.is_multiple_of(HOP_SAMPLE) {
+            ctx.observe(Obs::Hop { from });
+        }
         if hops == 1_001 {
             ctx.observe(Obs::Hops(hops));
         }
+        let hops = if self.relay.bug == Some(Bug::ShortChains) && hops == 600 { 0 } else { hops };
         self.pass_on(ctx, hops);
     }
 
@@ -133,43 +164,6 @@ impl Server<Relay> for Host {
 fn first_in_hash_order(hosts: u32, me: u32) -> u32 {
     let set: std::collections::HashSet<u32> = (0..hosts).filter(|h| *h != me).collect();
     set.into_iter().next().unwrap_or(me)
-}
-
-pub struct RelayChecker {
-    hosts: u32,
-}
-
-impl Checker<Relay> for RelayChecker {
-    #[inline]
-    fn after_step(
-        &mut self,
-        _world: &World<'_, Relay>,
-        observations: &[Observed<Obs>],
-        v: &mut Verdicts<Prop>,
-    ) {
-        if !observations.is_empty() {
-            v.fired(Prop::LongChain);
-        }
-    }
-
-    fn at_end(&mut self, world: &World<'_, Relay>, v: &mut Verdicts<Prop>) {
-        let cutoff = world.now().saturating_sub(sim::Span::from_secs(1));
-        for i in 0..self.hosts {
-            if let Some(host) = world.server(i) {
-                if host.last_received < cutoff {
-                    v.violated(
-                        Prop::Circulating,
-                        format!(
-                            "n{i} received nothing after {} (the run ended at {})",
-                            host.last_received,
-                            world.now()
-                        ),
-                    );
-                    return;
-                }
-            }
-        }
-    }
 }
 
 impl Protocol for Relay {
@@ -204,7 +198,7 @@ impl Protocol for Relay {
     }
 
     fn checker(&self, setup: &sim::Setup) -> RelayChecker {
-        RelayChecker { hosts: setup.servers() }
+        RelayChecker::new(setup.servers(), self.reach)
     }
 
     fn parameters(&self) -> Vec<(&'static str, String)> {
