@@ -163,6 +163,26 @@ mod blocking {
         s.assert_no_findings();
         assert!(fired_in(&s, "coordinator-recovered") >= 5, "{:?}", s.sometimes);
     }
+
+    #[test]
+    fn a_takeover_keeps_the_request_so_a_restarted_coordinator_still_answers_it() {
+        // Found by exactly-once and outcome-told: a takeover adopted a
+        // commit but proposed it without its client request, replicas
+        // logged it so, and the coordinator, restarted, no longer knew the
+        // request: it ran the client's retry again (1615, 1911) or told it
+        // fail while the takeover committed the first run (1770).
+        for (path, seed) in [
+            ("scenarios/twopc/replicated.toml", 1615),
+            ("scenarios/twopc/replicated-swarm.toml", 1770),
+            ("scenarios/twopc/replicated-swarm.toml", 1911),
+        ] {
+            let r = runner(&load(path)).run(seed, RunOptions::default());
+            assert_eq!(r.outcome, Outcome::Ok, "{path} seed {seed}: {:?}", r.violation);
+            for p in ["exactly-once", "outcome-told", "requests-complete"] {
+                assert_eq!(status(&r, p), Status::Held, "{path} seed {seed}: {p}");
+            }
+        }
+    }
 }
 
 mod bugs {
@@ -176,6 +196,9 @@ mod bugs {
             ("vote-not-logged", &["atomicity"][..]),
             ("early-release", &["audits-serializable", "no-negative-balance"][..]),
             ("timeout-counts-as-yes", &["commit-needs-all-yes", "audits-serializable"][..]),
+            ("retry-answers-commit", &["outcome-told"][..]),
+            ("forgets-requests", &["exactly-once"][..]),
+            ("no-execute-timeout", &["requests-complete"][..]),
         ] {
             let path = format!("scenarios/twopc/bugs/{bug}.toml");
             let sweep = Explorer::new(protocols::load(&path).unwrap())
@@ -201,6 +224,9 @@ mod bugs {
             "vote-not-logged",
             "early-release",
             "timeout-counts-as-yes",
+            "retry-answers-commit",
+            "forgets-requests",
+            "no-execute-timeout",
         ] {
             let source: String = load(&format!("scenarios/twopc/bugs/{bug}.toml"))
                 .lines()

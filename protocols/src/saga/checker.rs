@@ -4,11 +4,18 @@
 //! is read from its state after every step. Per order the checker keeps how
 //! often each step took effect and was undone, so each observation costs a
 //! map lookup; nothing rescans the run.
+//!
+//! What the clients are told is judged from the history: each order's
+//! invocation names it, so a completion is matched with the outcome its
+//! saga finished with (*answer-matches*), and an order whose saga finished
+//! but whose client never heard, although the network had healed a grace
+//! before the client gave up, breaks *orders-answered*.
 
 use super::types::{Obs, Step};
 use super::{Prop, Role, Saga};
+use sim::history::EventKind;
 use sim::metrics::percentile;
-use sim::{Checker, Metric, Observed, Setup, Span, Time, Verdicts, World};
+use sim::{Checker, HistoryEvent, Metric, Observed, Setup, Span, Time, Value, Verdicts, World};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +32,8 @@ struct Order {
     /// Per step: how many times it took effect, and was undone.
     taken: [u32; 3],
     undone: [u32; 3],
+    /// The first outcome its saga finished with, and when.
+    outcome: Option<(bool, Time)>,
 }
 
 impl Order {
@@ -75,6 +84,15 @@ pub struct SagaChecker {
     breaker_opened: u64,
     /// Order to completion of completed sagas, in nanoseconds.
     latencies: Vec<u64>,
+    /// Per client: the order it is waiting for, and since when.
+    waiting: BTreeMap<u32, (u64, Time)>,
+    /// How long a client whose order finished keeps asking (re-sending
+    /// Place every `retry`) before an unanswered order is a failure.
+    grace: Span,
+    /// The first order whose saga finished and whose client gave up on it
+    /// (or still waited at the end) unanswered: client, order, finished at,
+    /// gave up at.
+    unanswered: Option<(u32, u64, Time, Time)>,
 }
 
 impl SagaChecker {
@@ -98,6 +116,20 @@ impl SagaChecker {
             deduplicated: 0,
             breaker_opened: 0,
             latencies: Vec::new(),
+            waiting: BTreeMap::new(),
+            // Three re-sends, each a round trip, and room for drifting clocks.
+            grace: config.retry * 3 + Span::from_millis(100),
+            unanswered: None,
+        }
+    }
+
+    /// A client ended (or, at the end of the run, still waits for) `order`
+    /// at `at` without hearing its outcome.
+    fn not_answered(&mut self, client: u32, order: u64, at: Time) {
+        let Some((_, finished)) = self.orders.get(&order).and_then(|o| o.outcome) else { return };
+        // Before the heal the client's re-sends may all have been lost.
+        if finished.max(self.heal) + self.grace <= at && self.unanswered.is_none() {
+            self.unanswered = Some((client, order, finished, at));
         }
     }
 
@@ -171,6 +203,7 @@ impl SagaChecker {
     fn finished(&mut self, now: Time, order: u64, completed: bool, v: &mut Verdicts<Prop>) {
         let Some(o) = self.orders.get_mut(&order) else { return };
         o.status = if completed { Status::Completed } else { Status::Compensated };
+        o.outcome.get_or_insert((completed, now));
         let want = if completed { 1 } else { 0 };
         if Step::ALL.iter().any(|&s| o.net(s) != want) {
             let what = if completed { "completed" } else { "compensated in full" };
@@ -213,6 +246,45 @@ impl SagaChecker {
 }
 
 impl Checker<Saga> for SagaChecker {
+    fn on_invoke(&mut self, invoke: &HistoryEvent, _v: &mut Verdicts<Prop>) {
+        if let Value::Pair(order, _) = invoke.op.value {
+            self.waiting.insert(invoke.process, (order as u64, Time(invoke.time_ns)));
+        }
+    }
+
+    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, v: &mut Verdicts<Prop>) {
+        let Value::Pair(order, _) = invoke.op.value else { return };
+        let order = order as u64;
+        self.waiting.remove(&invoke.process);
+        let told = match completion.kind {
+            EventKind::Ok => true,
+            EventKind::Fail => false,
+            EventKind::Info => {
+                self.not_answered(invoke.process, order, Time(completion.time_ns));
+                return;
+            }
+            EventKind::Invoke => return,
+        };
+        let word = |c: bool| if c { "completed" } else { "compensated" };
+        match self.orders.get(&order).and_then(|o| o.outcome) {
+            Some((finished, _)) if finished == told => {}
+            Some((finished, at)) => v.violated(
+                Prop::AnswerMatches,
+                format!(
+                    "c{} was told order {order} {}, but its saga {} at {}",
+                    invoke.process,
+                    word(told),
+                    word(finished),
+                    at.approx()
+                ),
+            ),
+            None => v.violated(
+                Prop::AnswerMatches,
+                format!("c{} was told order {order} {} before its saga finished", invoke.process, word(told)),
+            ),
+        }
+    }
+
     fn after_step(
         &mut self,
         world: &World<'_, Saga>,
@@ -230,6 +302,7 @@ impl Checker<Saga> for SagaChecker {
                         status: Status::Running,
                         taken: [0; 3],
                         undone: [0; 3],
+                        outcome: None,
                     });
                 }
                 Obs::Finished { order, completed, failed_fast, compensations } => {
@@ -309,6 +382,22 @@ impl Checker<Saga> for SagaChecker {
                 )
             };
             v.violated(Prop::AllOrNothing, message);
+        }
+        let end = world.now();
+        let waiting: Vec<(u32, u64)> = self.waiting.iter().map(|(c, (o, _))| (*c, *o)).collect();
+        for (client, order) in waiting {
+            self.not_answered(client, order, end);
+        }
+        if let Some((client, order, finished, at)) = self.unanswered {
+            v.violated(
+                Prop::OrdersAnswered,
+                format!(
+                    "order {order}'s saga finished at {}, yet c{client} had not heard by {} ({} after the heal)",
+                    finished.approx(),
+                    at.approx(),
+                    at.saturating_since(self.heal).approx()
+                ),
+            );
         }
         if let Some((node, order, at, moved)) = self.failed_fast_late {
             v.violated(

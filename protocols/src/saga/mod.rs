@@ -40,13 +40,20 @@
 //! has all three, a compensated one none, and then gains none; each
 //! service's running total (stock on hand, money held, shipments) equals
 //! what its effects add up to: money held is charged minus refunded, the
-//! value of the orders completed or still in progress). Eventually, after
+//! value of the orders completed or still in progress); from the history,
+//! *answer-matches* (a client told ok or fail hears the outcome its order's
+//! saga finished with: a restarted orchestrator or desk answers re-sent
+//! Places from its log). Eventually, after
 //! the heal plus the settle phase: *all-or-nothing* (every saga started
 //! before the last half of the settle phase finished, completed in full or
 //! compensated in full) and *breaker-recovers* (orders do not keep failing
 //! fast once the payment service recovered: after the heal, the breaker
 //! refuses orders only within a cool-down of opening or while its trial
-//! call is out, so it lets calls through again). Sometimes: *saga-compensated*,
+//! call is out, so it lets calls through again) and *orders-answered*
+//! (a client whose order's saga finished hears it: an order left `info`
+//! although its saga had finished and the network had healed a grace of
+//! three re-sends before the client gave up is a lost answer, since the
+//! client's re-sent Place must recover a lost Outcome). Sometimes: *saga-compensated*,
 //! *duplicate-answered*, *saga-resumed*, *breaker-reclosed*.
 //!
 //! **Seeded bugs.**
@@ -67,8 +74,15 @@
 //!   (*breaker-recovers*, a liveness failure).
 //! - `no-stock-check`: the inventory reserves without checking the stock
 //!   on hand (*stock-never-negative*).
+//! - `restart-forgets-failures`: a restarted orchestrator reads every
+//!   finished saga in its log as completed; a client whose compensated
+//!   order's Outcome was lost is told it completed (*answer-matches*).
+//! - `answer-once`: the orchestrator sends an order's outcome when its saga
+//!   finishes and ignores a re-sent Place of a finished order; a client
+//!   whose Outcome was lost never learns it (*orders-answered*).
 //!
-//! All but `unlogged-progress` and `compensate-forward` (which need an
+//! All but `unlogged-progress`, `compensate-forward`,
+//! `restart-forgets-failures` and `answer-once` (which need an
 //! orchestrator) exist in the choreographed variant too, and are caught by
 //! the same properties.
 
@@ -114,6 +128,8 @@ sim::properties! {
         Balance = ("balance", Always, "each step stands at most once; completed orders hold all, compensated none; totals match effects"),
         AllOrNothing = ("all-or-nothing", Eventually, "after the settle phase every saga is completed in full or compensated in full"),
         BreakerRecovers = ("breaker-recovers", Eventually, "orders stop failing fast once the payment service recovered"),
+        AnswerMatches = ("answer-matches", Always, "a client told ok or fail hears the outcome its order's saga finished with"),
+        OrdersAnswered = ("orders-answered", Eventually, "an order whose saga finished is completed at its client once the network healed, not left unknown"),
         SagaCompensated = ("saga-compensated", Sometimes, "a saga was compensated"),
         DuplicateAnswered = ("duplicate-answered", Sometimes, "a duplicate request was answered from its idempotency key"),
         SagaResumed = ("saga-resumed", Sometimes, "the orchestrator resumed a saga from its log after a crash"),
@@ -130,6 +146,8 @@ sim::bugs! {
         RefundNotIdempotent = ("refund-not-idempotent", "a duplicated refund refunds twice (compensated-once)"),
         BreakerNeverHalfOpens = ("breaker-never-half-opens", "the breaker never half-opens: orders fail fast after the payment service recovered (breaker-recovers)"),
         NoStockCheck = ("no-stock-check", "the inventory reserves without checking its stock (stock-never-negative)"),
+        RestartForgetsFailures = ("restart-forgets-failures", "a restarted orchestrator answers every finished order as completed (answer-matches)"),
+        AnswerOnce = ("answer-once", "the orchestrator answers an order only when its saga finishes, not a re-sent Place (orders-answered)"),
     }
 }
 
@@ -406,6 +424,9 @@ impl Protocol for Saga {
         let choreography_lacks = match bug {
             Some(Bug::UnloggedProgress) => Some("there is no orchestrator's log"),
             Some(Bug::CompensateForward) => Some("compensations flow back one service at a time"),
+            Some(Bug::RestartForgetsFailures | Bug::AnswerOnce) => {
+                Some("the order desk answers the clients, and these bugs are the orchestrator's")
+            }
             _ => None,
         };
         if let (Mode::Choreographed, Some(why), Some(bug)) = (p.mode, choreography_lacks, bug) {

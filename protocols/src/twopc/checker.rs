@@ -11,11 +11,26 @@
 //! restarts in doubt about a transaction it had applied (it cannot: the
 //! commit's record is synced with the balances, but a bug could) makes the
 //! change count as in flight again.
+//!
+//! What clients are told is judged from the history. A client numbers its
+//! requests by its invocations (its n-th operation is request n), and a
+//! coordinator names the request each transaction runs when it begins it,
+//! so each completion meets the decisions of its request's transactions:
+//! ok needs a commit, fail needs none (*outcome-told*, also judged when a
+//! decision comes after the answer), and a request commits in one
+//! transaction at most, nor is run again once it committed
+//! (*exactly-once*). *requests-complete* is
+//! [`Liveness`] (operations invoked after the heal complete) plus: every
+//! transaction begun before the last half of the settle phase was decided,
+//! unless its coordinator crashed before deciding it (presumed abort: its
+//! participants abort on their own, and nobody may record it).
 
-use super::types::{Obs, TxnId};
+use super::types::{Obs, Request, TxnId};
 use super::{Prop, Role, TwoPc};
+use crate::kv::Liveness;
+use sim::history::EventKind;
 use sim::metrics::percentile;
-use sim::{Checker, FaultAction, Metric, Observed, Setup, Time, Verdicts, World};
+use sim::{Checker, FaultAction, HistoryEvent, Metric, Observed, Setup, Span, Time, Verdicts, World};
 use std::collections::BTreeMap;
 
 /// Where a transaction stands at the coordinator running it, as far as
@@ -42,6 +57,19 @@ struct Txn {
     decision: Option<bool>,
     committed_at: Option<u32>,
     aborted_at: Option<u32>,
+    /// The client request it runs, and when it began.
+    req: Option<Request>,
+    began: Option<Time>,
+    /// Its coordinator crashed before deciding it.
+    lost: bool,
+}
+
+/// What a client request was told, and which transactions ran it.
+#[derive(Default)]
+struct Req {
+    txns: Vec<TxnId>,
+    /// The answer its client completed with: true for ok.
+    told: Option<bool>,
 }
 
 impl Txn {
@@ -77,10 +105,17 @@ pub struct TwoPcChecker {
     /// transactions was executing, voting, or committed but not applied
     /// everywhere.
     crashes: [u64; 4],
+    /// Per client: how many operations it invoked (its request number).
+    seqs: BTreeMap<u32, u64>,
+    requests: BTreeMap<Request, Req>,
+    liveness: Liveness,
+    /// Transactions begun before this are judged by requests-complete.
+    judge_before: Time,
 }
 
 impl TwoPcChecker {
-    pub fn new(config: TwoPc, _setup: &Setup) -> TwoPcChecker {
+    pub fn new(config: TwoPc, setup: &Setup) -> TwoPcChecker {
+        let settle = setup.end.saturating_since(setup.settle_start);
         let shard = config.accounts as i64 * config.balance;
         let shard_sums: BTreeMap<u32, i64> = config.participants.iter().map(|p| (*p, shard)).collect();
         TwoPcChecker {
@@ -100,6 +135,40 @@ impl TwoPcChecker {
             aborted: 0,
             in_doubt_txns: 0,
             crashes: [0; 4],
+            seqs: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            liveness: Liveness::new(setup.settle_start),
+            judge_before: setup.end - Span::from_nanos(settle.nanos() / 2),
+        }
+    }
+
+    /// A request's transaction was decided: commits at most once, and
+    /// agrees with what its client was already told.
+    fn request_decided(&mut self, txn: TxnId, commit: bool, v: &mut Verdicts<Prop>) {
+        let Some(req) = self.txns.get(&txn).and_then(|t| t.req) else { return };
+        let r = self.requests.entry(req).or_default();
+        let (client, seq) = req;
+        if commit {
+            let other = r
+                .txns
+                .iter()
+                .find(|t| **t != txn && self.txns.get(t).is_some_and(|t| t.decision == Some(true)));
+            if let Some(other) = other {
+                v.violated(
+                    Prop::ExactlyOnce,
+                    format!("c{client}'s request {seq} committed twice: in {other} and in {txn}"),
+                );
+            }
+        }
+        if r.told == Some(!commit)
+            && (commit || !r.txns.iter().any(|t| self.txns.get(t).is_some_and(|t| t.decision == Some(true))))
+        {
+            let word = if commit { "committed" } else { "aborted" };
+            let told = if commit { "fail" } else { "ok" };
+            v.violated(
+                Prop::OutcomeTold,
+                format!("c{client}'s request {seq} was told {told}, and then {txn} {word} it"),
+            );
         }
     }
 
@@ -176,6 +245,45 @@ impl TwoPcChecker {
 }
 
 impl Checker<TwoPc> for TwoPcChecker {
+    fn on_invoke(&mut self, invoke: &HistoryEvent, _v: &mut Verdicts<Prop>) {
+        *self.seqs.entry(invoke.process).or_default() += 1;
+    }
+
+    fn on_complete(&mut self, invoke: &HistoryEvent, completion: &HistoryEvent, v: &mut Verdicts<Prop>) {
+        self.liveness.on_complete(invoke, completion);
+        let told = match completion.kind {
+            EventKind::Ok => true,
+            EventKind::Fail => false,
+            EventKind::Info | EventKind::Invoke => return,
+        };
+        // One operation at a time per client: the completion is of its
+        // latest request.
+        let seq = self.seqs.get(&invoke.process).copied().unwrap_or(0);
+        let r = self.requests.entry((invoke.process, seq)).or_default();
+        r.told = Some(told);
+        let committed = r.txns.iter().find(|t| self.txns.get(t).is_some_and(|t| t.decision == Some(true)));
+        match (told, committed) {
+            (true, None) => {
+                let what = match r.txns.last() {
+                    None => "no transaction ran it".to_string(),
+                    Some(t) => match self.txns.get(t).and_then(|t| t.decision) {
+                        Some(_) => format!("{t} aborted it"),
+                        None => format!("{t} has not been decided"),
+                    },
+                };
+                v.violated(
+                    Prop::OutcomeTold,
+                    format!("c{}'s {} (request {seq}) completed ok, but {what}", invoke.process, invoke.op),
+                );
+            }
+            (false, Some(t)) => v.violated(
+                Prop::OutcomeTold,
+                format!("c{}'s {} (request {seq}) failed, but {t} committed it", invoke.process, invoke.op),
+            ),
+            _ => {}
+        }
+    }
+
     fn after_step(
         &mut self,
         world: &World<'_, TwoPc>,
@@ -188,10 +296,25 @@ impl Checker<TwoPc> for TwoPcChecker {
             let from = o.from.index();
             let coordinator = world.role_of(from) == Some(Role::Coordinator);
             match &o.obs {
-                Obs::Began { txn, participants } => {
+                Obs::Began { txn, participants, req } => {
                     let t = self.txns.entry(*txn).or_default();
                     t.participants = participants.clone();
                     t.stage = Stage::Executing;
+                    t.req = Some(*req);
+                    t.began.get_or_insert(now);
+                    let r = self.requests.entry(*req).or_default();
+                    if !r.txns.contains(txn) {
+                        let txns = &self.txns;
+                        let done =
+                            r.txns.iter().find(|t| txns.get(t).is_some_and(|t| t.decision == Some(true)));
+                        if let Some(done) = done {
+                            v.violated(
+                                Prop::ExactlyOnce,
+                                format!("n{from} runs c{}'s request {} again as {txn}, though {done} committed it", req.0, req.1),
+                            );
+                        }
+                        r.txns.push(*txn);
+                    }
                 }
                 Obs::Preparing { txn } => self.txns.entry(*txn).or_default().stage = Stage::Voting,
                 Obs::Voted { txn, yes: false, .. } => {
@@ -215,7 +338,11 @@ impl Checker<TwoPc> for TwoPcChecker {
                     if *presumed {
                         v.fired(Prop::PresumedAbort);
                     }
+                    let first = self.txns.get(txn).is_none_or(|t| t.decision.is_none());
                     self.coordinator_decided(from, *txn, *commit, v);
+                    if first {
+                        self.request_decided(*txn, *commit, v);
+                    }
                     money_moved = true;
                 }
                 Obs::Decided { txn, commit, .. } => self.participant_decided(now, from, *txn, *commit, v),
@@ -294,6 +421,7 @@ impl Checker<TwoPc> for TwoPcChecker {
             // What it was running is lost with it.
             if matches!(t.stage, Stage::Executing | Stage::Voting) {
                 t.stage = Stage::Done;
+                t.lost |= t.decision.is_none();
             }
         }
         seen[0] = true;
@@ -324,6 +452,23 @@ impl Checker<TwoPc> for TwoPcChecker {
                 v.violated(
                     Prop::LocksReleased,
                     format!("n{p} still holds {held} lock(s) after the settle phase"),
+                );
+            }
+        }
+        if let Some(why) = self.liveness.requests_complete() {
+            v.violated(Prop::RequestsComplete, why);
+        } else {
+            let undecided = self.txns.iter().find(|(_, t)| {
+                t.decision.is_none() && !t.lost && t.began.is_some_and(|b| b < self.judge_before)
+            });
+            if let Some((txn, t)) = undecided {
+                v.violated(
+                    Prop::RequestsComplete,
+                    format!(
+                        "{txn}, begun at {}, was never decided (its coordinator's last step: {:?})",
+                        t.began.map_or(String::new(), |b| b.approx()),
+                        t.stage
+                    ),
                 );
             }
         }

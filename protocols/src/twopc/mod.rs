@@ -46,8 +46,16 @@
 //! *money-conserved* (the sum of all balances, read from the participants'
 //! state, plus the parts of committed transfers not yet applied, is the
 //! bank's opening total), *no-negative-balance*, *audits-serializable*
-//! (every committed audit read the opening total). Eventually, after the
-//! settle phase: *no-in-doubt* and *locks-released* at every participant;
+//! (every committed audit read the opening total). From the history (a
+//! client's n-th operation is its request n, and a coordinator names the
+//! request of each transaction it begins): *outcome-told* (a client told ok
+//! had its request committed, one told fail had it aborted or never run)
+//! and *exactly-once* (a request commits in one transaction at most, and is
+//! not run again once it committed). Eventually, after the settle phase:
+//! *requests-complete* (operations invoked after the heal complete, and
+//! every transaction begun before the last half of the settle phase was
+//! decided, unless its coordinator crashed before deciding it);
+//! *no-in-doubt* and *locks-released* at every participant;
 //! *no-blocking* (no participant was in doubt longer than
 //! `max_in_doubt`), checked only when `max_in_doubt` is set. Sometimes:
 //! *voted-no*, *coordinator-recovered* (a coordinator finished a commit it
@@ -71,6 +79,15 @@
 //!   one account (*no-negative-balance*).
 //! - `timeout-counts-as-yes`: a coordinator whose vote timer fires takes
 //!   the silent participants' votes for yes (*commit-needs-all-yes*).
+//! - `retry-answers-commit`: a retried request whose transaction is still
+//!   under way is answered committed; the transaction may then abort
+//!   (*outcome-told*).
+//! - `forgets-requests`: a restarted coordinator reads its commits back
+//!   but not which requests they ran; a client whose outcome was lost
+//!   retries, and the transfer runs again (*exactly-once*).
+//! - `no-execute-timeout`: no timer while the participants execute; a lost
+//!   Execute or reply leaves the transaction undecided for ever and its
+//!   client without an answer (*requests-complete*).
 
 mod checker;
 mod client;
@@ -106,6 +123,9 @@ sim::properties! {
         MoneyConserved = ("money-conserved", Always, "all balances plus committed transfers not yet applied add up to the opening total"),
         NoNegativeBalance = ("no-negative-balance", Always, "no account goes below zero"),
         AuditsSerializable = ("audits-serializable", Always, "every committed audit reads the opening total"),
+        OutcomeTold = ("outcome-told", Always, "a client told ok had its request committed; one told fail, aborted or never run"),
+        ExactlyOnce = ("exactly-once", Always, "no client request commits in two transactions"),
+        RequestsComplete = ("requests-complete", Eventually, "operations invoked after the heal complete, and every transaction begun is decided"),
         NoInDoubt = ("no-in-doubt", Eventually, "after the settle phase no participant is in doubt"),
         LocksReleased = ("locks-released", Eventually, "after the settle phase every lock is released"),
         NoBlocking = ("no-blocking", Eventually, "no participant was in doubt longer than max_in_doubt (only when it is set)"),
@@ -123,6 +143,9 @@ sim::bugs! {
         VoteNotLogged = ("vote-not-logged", "a participant votes yes without syncing its vote (atomicity)"),
         EarlyRelease = ("early-release", "locks are released at the vote, not the decision (audits-serializable)"),
         TimeoutCountsAsYes = ("timeout-counts-as-yes", "a coordinator takes a missing vote for yes (commit-needs-all-yes)"),
+        RetryAnswersCommit = ("retry-answers-commit", "a retried request still under way is answered committed (outcome-told)"),
+        ForgetsRequests = ("forgets-requests", "a restarted coordinator forgets which requests it committed and runs their retries again (exactly-once)"),
+        NoExecuteTimeout = ("no-execute-timeout", "no timeout while participants execute: a lost reply leaves the transaction undecided (requests-complete)"),
     }
 }
 

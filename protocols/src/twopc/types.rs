@@ -118,6 +118,9 @@ pub enum Msg {
         ok: bool,
         accepted: Option<(u32, bool)>,
         participants: Vec<u32>,
+        /// The client request the transaction runs, if known: a takeover
+        /// that adopts a commit must keep answering that request.
+        req: Option<Request>,
     },
 }
 
@@ -188,8 +191,9 @@ pub enum Record {
 /// What nodes tell the checker.
 #[derive(Clone, Debug)]
 pub enum Obs {
-    /// A coordinator began a transaction with these participants.
-    Began { txn: TxnId, participants: Vec<u32> },
+    /// A coordinator began a transaction with these participants, for this
+    /// client request.
+    Began { txn: TxnId, participants: Vec<u32>, req: Request },
     /// Every participant executed: the coordinator asks for votes.
     Preparing { txn: TxnId },
     /// A participant voted; a yes carries the net change it will make to the

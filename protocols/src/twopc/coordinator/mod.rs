@@ -193,6 +193,10 @@ impl Coordinator {
                 }
             }
         }
+        if config.bug == Some(Bug::ForgetsRequests) {
+            // A seeded bug: the log is read for the participants' sake only.
+            self.requests.clear();
+        }
         ctx.observe(Obs::Recovered { in_doubt: Vec::new(), decisions });
     }
 
@@ -212,8 +216,8 @@ impl Coordinator {
                 let reply = self.promise(ctx, txn, ballot);
                 ctx.send(from, reply);
             }
-            Msg::Promise { txn, ballot, ok, accepted, participants } => {
-                self.promised(ctx, from.index(), txn, ballot, ok, accepted, participants, config)
+            Msg::Promise { txn, ballot, ok, accepted, participants, req } => {
+                self.promised(ctx, from.index(), txn, ballot, ok, (accepted, participants, req), config)
             }
             _ => {}
         }
@@ -221,6 +225,13 @@ impl Coordinator {
 
     fn submit(&mut self, ctx: &mut Ctx<'_, TwoPc>, req: Request, op: TxnOp, config: &TwoPc) {
         if let Some(txn) = self.requests.get(&req) {
+            let running =
+                self.txns.get(txn).is_some_and(|t| !matches!(t.phase, Phase::Committed | Phase::Aborted));
+            if config.bug == Some(Bug::RetryAnswersCommit) && running {
+                // A seeded bug: a request under way is as good as done.
+                ctx.send(ProcessId::client(req.0), Msg::Outcome { seq: req.1, committed: true, total: None });
+                return;
+            }
             let outcome = match self.txns.get(txn).map(|t| (t.phase, t.op, t.sum)) {
                 Some((Phase::Committed, op, sum)) => Some((true, matches!(op, TxnOp::Audit).then_some(sum))),
                 Some((Phase::Aborted, _, _)) => Some((false, None)),
@@ -251,11 +262,15 @@ impl Coordinator {
                 acks: Vec::new(),
             },
         );
-        ctx.observe(Obs::Began { txn, participants: participants.clone() });
+        ctx.observe(Obs::Began { txn, participants: participants.clone(), req });
         for p in &participants {
             ctx.send(ProcessId::server(*p), Msg::Execute { txn, op, participants: participants.clone() });
         }
         ctx.set_timer(Timer::Phase(txn), config.vote_timeout);
+        if config.bug == Some(Bug::NoExecuteTimeout) {
+            // A seeded bug: nothing times out while participants execute.
+            ctx.cancel_timer(&Timer::Phase(txn));
+        }
     }
 
     fn executed(&mut self, ctx: &mut Ctx<'_, TwoPc>, from: ProcessId, txn: TxnId, ok: bool, config: &TwoPc) {

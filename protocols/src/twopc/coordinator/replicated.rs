@@ -103,15 +103,24 @@ impl Coordinator {
     pub(super) fn promise(&mut self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, ballot: u32) -> Msg {
         let slot = self.slots.entry(txn).or_default();
         if ballot <= slot.promised {
-            return Msg::Promise { txn, ballot, ok: false, accepted: None, participants: Vec::new() };
+            return Msg::Promise {
+                txn,
+                ballot,
+                ok: false,
+                accepted: None,
+                participants: Vec::new(),
+                req: None,
+            };
         }
         slot.promised = ballot;
-        let (accepted, participants) = (slot.accepted, slot.participants.clone());
+        let (accepted, participants, req) = (slot.accepted, slot.participants.clone(), slot.req);
         self.append(ctx, Record::Promised { txn, ballot });
         ctx.disk().sync();
-        Msg::Promise { txn, ballot, ok: true, accepted, participants }
+        Msg::Promise { txn, ballot, ok: true, accepted, participants, req }
     }
 
+    /// A promise: what the replica accepted, for which participants and
+    /// which client request.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn promised(
         &mut self,
@@ -120,8 +129,7 @@ impl Coordinator {
         txn: TxnId,
         ballot: u32,
         ok: bool,
-        accepted: Option<(u32, bool)>,
-        participants: Vec<u32>,
+        (accepted, participants, req): (Option<(u32, bool)>, Vec<u32>, Option<Request>),
         config: &TwoPc,
     ) {
         let majority = Self::majority(ctx);
@@ -135,6 +143,10 @@ impl Coordinator {
             return;
         }
         tk.promises.push(from);
+        // A transaction runs one request: any replica that knows it will do.
+        if tk.req.is_none() {
+            tk.req = req;
+        }
         if let Some((b, c)) = accepted {
             if tk.best.is_none_or(|(best, _)| b > best) {
                 tk.best = Some((b, c));
@@ -148,7 +160,9 @@ impl Coordinator {
         // majority: adopt it. Otherwise nothing was decided: abort.
         let commit = tk.best.is_some_and(|(_, c)| c);
         tk.proposing = Some(commit);
-        let req = self.slots.get(&txn).and_then(|s| s.req);
+        // The request goes with the value, so whoever logs the decision can
+        // answer the client's retries after a restart (exactly-once).
+        let req = tk.req.or(self.slots.get(&txn).and_then(|s| s.req));
         let msg = Msg::Accept { txn, ballot, commit, participants: tk.participants.clone(), req };
         tk.req = req;
         self.send_replicas(ctx, &msg);
