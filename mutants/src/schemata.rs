@@ -69,7 +69,9 @@ pub fn build(
 }
 
 /// Copies `from` to `to`, writing only the files whose content differs so
-/// that cargo sees the others unchanged.
+/// that cargo sees the others unchanged, and removing below the top what
+/// the workspace no longer has (a module moved from `relay.rs` to
+/// `relay/mod.rs` must not leave both behind).
 fn copy_tree(
     from: &Path,
     to: &Path,
@@ -77,6 +79,18 @@ fn copy_tree(
     top: bool,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
+    if !top {
+        for entry in std::fs::read_dir(to)? {
+            let entry = entry?;
+            if !from.join(entry.file_name()).exists() {
+                if entry.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(entry.path())?;
+                } else {
+                    std::fs::remove_file(entry.path())?;
+                }
+            }
+        }
+    }
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
