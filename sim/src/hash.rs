@@ -13,12 +13,16 @@ const K: u64 = 0x517c_c1b7_2722_0a95;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StableHasher {
     h: u64,
+    /// Words fed in: the size of what was hashed, which the engine reports
+    /// as the size of the messages delivered.
+    words: u64,
 }
 
 impl StableHasher {
     #[inline]
     fn add(&mut self, x: u64) {
         self.h = (self.h.rotate_left(5) ^ x).wrapping_mul(K);
+        self.words += 1;
     }
 }
 
@@ -71,7 +75,7 @@ pub struct TraceHash {
 impl TraceHash {
     #[inline]
     pub fn add(&mut self, words: [u64; 4]) {
-        let mut h = StableHasher { h: self.state };
+        let mut h = StableHasher { h: self.state, words: 0 };
         for w in words {
             h.add(w);
         }
@@ -93,6 +97,15 @@ pub fn stable_hash<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
     let mut h = StableHasher::default();
     value.hash(&mut h);
     h.finish()
+}
+
+/// Hash of a `Hash` value and its size in 64-bit words (each integer,
+/// length or tag counts one, and bytes count in words of eight).
+#[inline]
+pub fn stable_hash_sized<T: std::hash::Hash + ?Sized>(value: &T) -> (u64, u64) {
+    let mut h = StableHasher::default();
+    value.hash(&mut h);
+    (h.finish(), h.words)
 }
 
 /// Formats a trace hash the way every output shows it.

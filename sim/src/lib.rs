@@ -8,6 +8,7 @@
 //! and fault model, the checks and the traces.
 
 pub mod clock;
+pub mod cost;
 pub mod determinism;
 pub mod disk;
 pub mod engine;

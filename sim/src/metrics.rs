@@ -8,11 +8,21 @@ pub struct Metric {
     pub value: f64,
     /// `""` for a plain number, else `ms`, `%`, `msgs`...
     pub unit: String,
+    /// A cost of the protocol's own (lower is better: elections held,
+    /// memory held): compared between builds with the engine's costs (see
+    /// [`crate::cost`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cost: bool,
 }
 
 impl Metric {
     pub fn new(name: impl Into<String>, value: f64, unit: &str) -> Metric {
-        Metric { name: name.into(), value, unit: unit.to_string() }
+        Metric { name: name.into(), value, unit: unit.to_string(), cost: false }
+    }
+
+    /// A figure the protocol counts as a cost: lower is better.
+    pub fn cost(name: impl Into<String>, value: f64, unit: &str) -> Metric {
+        Metric { cost: true, ..Metric::new(name, value, unit) }
     }
 }
 

@@ -62,6 +62,9 @@ pub struct RunResult {
     pub limit: Option<String>,
     pub properties: Vec<PropertyVerdict>,
     pub metrics: Vec<Metric>,
+    /// What the run spent, measured by the engine (see [`crate::cost`]).
+    #[serde(default)]
+    pub cost: Vec<Metric>,
     pub network: NetStats,
     pub operations: Tally,
     /// Set when the scenario checks linearizability.

@@ -196,6 +196,9 @@ impl<P: Protocol> Simulation<'_, '_, P> {
         let faults = self.faults_struck();
         self.trace_final_verdicts(&properties, violation.as_ref());
         let metrics = if panicked { Vec::new() } else { self.checker.metrics(&world_view!(self)) };
+        let disk_keys = self.servers.iter().map(|s| s.disk.durable_len() as u64).sum();
+        let mut cost = crate::cost::of(&self.net.stats, &self.history, disk_keys);
+        cost.extend(metrics.iter().filter(|m| m.cost).cloned());
         RunResult {
             scenario: scenario.name.clone(),
             protocol: scenario.protocol.clone(),
@@ -210,6 +213,7 @@ impl<P: Protocol> Simulation<'_, '_, P> {
             limit,
             properties,
             metrics,
+            cost,
             network: self.net.stats,
             operations: self.history.tally(),
             linearizability,

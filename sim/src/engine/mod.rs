@@ -13,7 +13,7 @@ mod finish;
 mod queue;
 mod tracing;
 
-use crate::hash::{hex, stable_hash, TraceHash};
+use crate::hash::{hex, stable_hash, stable_hash_sized, TraceHash};
 use crate::protocol::{Cluster, Ctx, Effect, Observed, ProcessState, World};
 
 use crate::fault::TimedFault;
@@ -439,12 +439,8 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
     }
 
     fn deliver(&mut self, to: ProcessId, from: ProcessId, sent_at: Time, msg: P::Message) {
-        let words = [
-            self.now.nanos(),
-            tag::DELIVER,
-            ((to.raw() as u64) << 32) | from.raw() as u64,
-            stable_hash(&msg),
-        ];
+        let (msg_hash, size) = stable_hash_sized(&msg);
+        let words = [self.now.nanos(), tag::DELIVER, ((to.raw() as u64) << 32) | from.raw() as u64, msg_hash];
         if !self.is_up(to) {
             self.hash.add([words[0], tag::LOST, words[2], words[3]]);
             if self.trace.is_some() {
@@ -453,6 +449,9 @@ impl<'p, 't, P: Protocol> Simulation<'p, 't, P> {
             return;
         }
         self.hash.add(words);
+        if to.is_server() && from.is_server() {
+            self.net.stats.server_words_delivered += size;
+        }
         if self.trace.is_some() {
             self.trace_delivery(to, from, sent_at, &msg, true);
         }

@@ -104,6 +104,9 @@ pub struct MetricSummary {
     pub unit: String,
     pub seeds: u64,
     pub sum: f64,
+    /// The sum of the squares, for the variance.
+    #[serde(default)]
+    pub sum_sq: f64,
     pub min: f64,
     pub max: f64,
 }
@@ -122,11 +125,22 @@ impl MetricSummary {
             Some(m) => {
                 m.seeds += other.seeds;
                 m.sum += other.sum;
+                m.sum_sq += other.sum_sq;
                 m.min = m.min.min(other.min);
                 m.max = m.max.max(other.max);
             }
             None => summaries.push(other.clone()),
         }
+    }
+
+    /// The summaries of per-seed figures, one per name, in order of first
+    /// appearance.
+    pub(super) fn over<'m>(metrics: impl Iterator<Item = &'m crate::Metric>) -> Vec<MetricSummary> {
+        let mut summaries = Vec::new();
+        for m in metrics {
+            MetricSummary::add(&mut summaries, &MetricSummary::of(m));
+        }
+        summaries
     }
 
     pub(super) fn of(metric: &crate::Metric) -> MetricSummary {
@@ -135,6 +149,7 @@ impl MetricSummary {
             unit: metric.unit.clone(),
             seeds: 1,
             sum: metric.value,
+            sum_sq: metric.value * metric.value,
             min: metric.value,
             max: metric.value,
         }
@@ -167,6 +182,9 @@ pub struct Sweep {
     /// Each metric the protocol reports, over the seeds that reported it.
     #[serde(default)]
     pub metrics: Vec<MetricSummary>,
+    /// What the runs spent (see [`crate::cost`]), over the seeds.
+    #[serde(default)]
+    pub cost: Vec<MetricSummary>,
     /// Set by whoever timed the sweep.
     #[serde(default)]
     pub wall_time_s: Option<f64>,
@@ -263,10 +281,14 @@ impl Sweep {
             sometimes: Vec::new(),
             nondeterministic: parts.iter().flat_map(|p| p.nondeterministic.clone()).collect(),
             metrics: Vec::new(),
+            cost: Vec::new(),
             ..first.clone()
         };
         for m in parts.iter().flat_map(|p| &p.metrics) {
             MetricSummary::add(&mut merged.metrics, m);
+        }
+        for m in parts.iter().flat_map(|p| &p.cost) {
+            MetricSummary::add(&mut merged.cost, m);
         }
         let mut findings: Vec<Finding> = Vec::new();
         for f in parts.iter().flat_map(|p| &p.findings) {

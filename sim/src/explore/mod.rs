@@ -49,6 +49,7 @@ struct SeedOutcome {
     trace_hash: String,
     nondeterminism: Option<Nondeterminism>,
     metrics: Vec<crate::Metric>,
+    cost: Vec<crate::Metric>,
 }
 
 type ProgressFn<'a> = Box<dyn Fn(Progress) + Send + Sync + 'a>;
@@ -220,6 +221,7 @@ impl<'a> Explorer<'a> {
             trace_hash: r.trace_hash,
             nondeterminism,
             metrics: r.metrics,
+            cost: r.cost,
         }
     }
 
@@ -293,13 +295,8 @@ impl<'a> Explorer<'a> {
             expected: scenario.expect.clone(),
             missed: Vec::new(),
             nondeterministic,
-            metrics: {
-                let mut metrics = Vec::new();
-                for m in outcomes.iter().flat_map(|o| &o.metrics) {
-                    MetricSummary::add(&mut metrics, &MetricSummary::of(m));
-                }
-                metrics
-            },
+            metrics: MetricSummary::over(outcomes.iter().flat_map(|o| &o.metrics)),
+            cost: MetricSummary::over(outcomes.iter().flat_map(|o| &o.cost)),
             wall_time_s: None,
         };
         sweep.missed = sweep.missed_expectations();

@@ -65,6 +65,10 @@ pub struct NetStats {
     pub duplicated: u64,
     /// Messages sent between two servers (the protocol's own traffic).
     pub server_to_server: u64,
+    /// The size, in 64-bit words (see [`crate::hash::stable_hash_sized`]),
+    /// of the messages delivered from one server to another.
+    #[serde(default)]
+    pub server_words_delivered: u64,
 }
 
 pub struct Network {

@@ -1,0 +1,73 @@
+//! What runs spend (`cost` in `dsim explore --json`) and the comparison
+//! dsim-mutants makes of it: two builds over the same seeds. Proven here
+//! on changes whose cost is known: Raft with pipelining off (entries wait
+//! for their turn: client latency rises by some 8%, t near 5 over 100
+//! seeds) and with snapshots four times
+//! rarer (more keys left on disk), against the same scenario unchanged on
+//! other seeds (noise, which must stay under the bounds).
+
+use dsim_mutants::cost::{self, Costs};
+use sim::cost::{DISK_KEYS, LATENCY, MESSAGES, UNFINISHED, WORDS};
+use sim::explore::{Explorer, Sweep};
+use sim::Scenario;
+
+const LOSSY: &str = "scenarios/raft/lossy-links.toml";
+
+/// The lossy-links scenario with extra `[protocol]` settings.
+fn lossy(settings: &str) -> String {
+    let text = std::fs::read_to_string(LOSSY).unwrap();
+    let body: String =
+        text.lines().filter(|l| !l.starts_with("protocol = ")).map(|l| format!("{l}\n")).collect();
+    format!("{body}\n[protocol]\nname = \"raft\"\n{settings}\n")
+}
+
+fn sweep(source: &str, seeds: std::ops::Range<u64>) -> Sweep {
+    let runner =
+        protocols::prepare(Scenario::parse(LOSSY, source).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    Explorer::new(runner).seeds(seeds).out_dir(None).run()
+}
+
+/// The sweep's costs as dsim-mutants reads them from the JSON.
+fn costs(sweep: &Sweep) -> Costs {
+    let json = serde_json::to_value(&sweep.cost).unwrap();
+    vec![(sweep.path.clone(), serde_json::from_value(json).unwrap())]
+}
+
+fn rises(base: &Sweep, other: &Sweep) -> Vec<cost::Rise> {
+    cost::rises(&costs(base), &costs(other), cost::MIN_RISE, cost::MIN_T)
+}
+
+#[test]
+fn costs_are_measured_and_the_same_on_the_same_seeds() {
+    let a = sweep(&lossy(""), 0..20);
+    let names: Vec<&str> = a.cost.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names[..5], [MESSAGES, WORDS, UNFINISHED, LATENCY, DISK_KEYS], "the engine's first");
+    let raft_costs = ["leaders elected", "leaders stepped down", "longest log in memory", "highest term"];
+    assert_eq!(names[5..], [&raft_costs[..], &["snapshots installed"]].concat(), "then Raft's own");
+    for c in &a.cost[..5] {
+        assert_eq!(c.seeds, 20, "{}", c.name);
+        assert!(c.sum > 0.0 && c.sum_sq >= c.sum * c.sum / 20.0 - 1e-6, "{}: {c:?}", c.name);
+    }
+    let words = a.cost.iter().find(|c| c.name == WORDS).unwrap();
+    let messages = a.cost.iter().find(|c| c.name == MESSAGES).unwrap();
+    assert!(words.sum > 2.0 * messages.sum, "a message is more than a word or two");
+    let again = sweep(&lossy(""), 0..20);
+    assert_eq!(a.cost, again.cost, "deterministic: the same seeds spend the same");
+}
+
+#[test]
+fn other_seeds_of_the_same_build_are_within_the_bounds() {
+    let (a, b) = (sweep(&lossy(""), 0..60), sweep(&lossy(""), 60..120));
+    assert_eq!(rises(&a, &b), [], "noise taken for a rise");
+    assert_eq!(rises(&b, &a), [], "noise taken for a rise");
+}
+
+#[test]
+fn pipelining_off_raises_latency_and_rare_snapshots_raise_disk_keys() {
+    let base = sweep(&lossy(""), 0..100);
+    let one_at_a_time = rises(&base, &sweep(&lossy("max_inflight = 1"), 0..100));
+    assert!(one_at_a_time.iter().any(|r| r.cost == LATENCY), "latency did not rise: {one_at_a_time:?}");
+    let rare_snapshots = rises(&base, &sweep(&lossy("snapshot_every = 2000"), 0..100));
+    let disk = rare_snapshots.iter().find(|r| r.cost == DISK_KEYS).expect("disk keys rose");
+    assert!(disk.percent() > 100.0, "{disk:?}");
+}
