@@ -11,10 +11,13 @@
 //! - [`apply`] applies one mutant to a file in place, and reverts it;
 //! - [`schemata`] builds the one dsim binary that holds every mutant;
 //! - [`sweep`] runs `dsim explore` on one mutant, in rounds of seeds;
+//! - [`cost`] judges a survivor by what its runs spent against the
+//!   unmutated program's, on the same seeds;
 //! - [`results`] keeps the committed results file and the reviewed
 //!   equivalents, and [`report`] summarises them.
 
 pub mod apply;
+pub mod cost;
 pub mod mutate;
 pub mod report;
 pub mod results;

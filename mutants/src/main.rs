@@ -2,6 +2,7 @@
 //! See docs/mutants.md.
 
 use clap::{Parser, Subcommand};
+use dsim_mutants::cost::{self, Costs};
 use dsim_mutants::mutate::Mutant;
 use dsim_mutants::results::{Equivalents, Record, Results};
 use dsim_mutants::sweep::{self, Round, Stopwatch, Verdict};
@@ -59,6 +60,10 @@ struct RunArgs {
     /// Jobs for the schemata build (default: cargo's).
     #[arg(long)]
     build_jobs: Option<u32>,
+    /// Seeds per scenario of the cost comparison that survivors of every round get (twice: a second,
+    /// disjoint set confirms a rise); 0 skips it.
+    #[arg(long, default_value_t = 100)]
+    cost_seeds: u64,
 }
 
 fn main() -> ExitCode {
@@ -239,7 +244,7 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
         scratch: &scratch,
     });
     let per_seed = base.seconds() / first as f64;
-    let Verdict::Survived { fired: base_fired } = baseline else {
+    let Verdict::Survived { fired: base_fired, .. } = baseline else {
         return Err(format!("the unmutated program does not pass {first} seeds: {baseline:?}"));
     };
     eprintln!("baseline: {first} seeds per scenario in {:.1}s", base.seconds());
@@ -297,6 +302,17 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
             results.save(&results_file, record)?;
         }
     }
+    if !out_of_budget && args.cost_seeds > 0 {
+        let costs = CostPhase {
+            dsim: &dsim,
+            repo,
+            scratch: &scratch,
+            scenarios: &scenarios,
+            per_seed,
+            oracle: &oracle,
+        };
+        out_of_budget = costs.run(cli, args, &chosen, &mut results, &watch, budget)?;
+    }
     if out_of_budget {
         eprintln!("budget spent: run again to resume");
     }
@@ -305,13 +321,141 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The cost comparison of the survivors of every round (see
+/// `dsim_mutants::cost`).
+struct CostPhase<'a> {
+    dsim: &'a Path,
+    repo: &'a Path,
+    scratch: &'a Path,
+    scenarios: &'a [PathBuf],
+    per_seed: f64,
+    oracle: &'a str,
+}
+
+impl CostPhase<'_> {
+    /// Returns whether the budget ran out.
+    fn run(
+        &self,
+        cli: &Cli,
+        args: &RunArgs,
+        chosen: &[(usize, &Mutant)],
+        results: &mut Results,
+        watch: &Stopwatch,
+        budget: Option<Duration>,
+    ) -> Result<bool, String> {
+        let p = args.cost_seeds;
+        let sets = [(0, p), (p, 2 * p)];
+        let mut base: Option<Vec<Costs>> = None;
+        for &(n, m) in chosen {
+            let fn_hash = format!("{:016x}", m.fn_hash);
+            let Some(prior) =
+                results.get(&m.id).filter(|r| r.fn_hash == fn_hash && r.oracle == self.oracle).cloned()
+            else {
+                continue;
+            };
+            let forced = !args.only.is_empty();
+            if prior.status != "survived" || (prior.cost_seeds == Some(p) && !forced) {
+                continue;
+            }
+            if budget.is_some_and(|b| watch.seconds() > b.as_secs_f64()) {
+                return Ok(true);
+            }
+            let base = match &mut base {
+                Some(b) => b,
+                None => {
+                    eprintln!("cost baseline: seeds 0..{} of the unmutated program", 2 * p);
+                    let mut costs = Vec::new();
+                    for seeds in sets {
+                        match self.sweep(0, seeds, args) {
+                            Verdict::Survived { costs: c, .. } => costs.push(c),
+                            other => {
+                                return Err(format!("the unmutated program fails seeds {seeds:?}: {other:?}"))
+                            }
+                        }
+                    }
+                    // The unmutated program against itself, its two sets
+                    // either way round, must not pass the first bound.
+                    let noise = [(0, 1), (1, 0)].map(|(a, b)| cost::rises(&costs[a], &costs[b], 0.0, 0.0));
+                    let largest = noise.iter().flatten().map(|r| r.t).fold(0.0, f64::max);
+                    eprintln!("cost baseline: largest t between its two sets of seeds {largest:.1}");
+                    if let Some(r) = noise
+                        .iter()
+                        .flatten()
+                        .find(|r| r.t >= cost::MIN_T && r.percent() >= 100.0 * cost::MIN_RISE)
+                    {
+                        return Err(format!("costs too noisy for the comparison: the unmutated program against itself: {} in {}", r.describe(), r.scenario));
+                    }
+                    base.insert(costs)
+                }
+            };
+            let t = Stopwatch::start();
+            let mut end = p;
+            let verdict = match self.sweep(n, sets[0], args) {
+                Verdict::Survived { costs, .. } => {
+                    let first = cost::rises(&base[0], &costs, cost::MIN_RISE, cost::MIN_T);
+                    if first.is_empty() {
+                        Verdict::Survived { fired: Vec::new(), costs }
+                    } else {
+                        // A rise must show again on other seeds.
+                        end = 2 * p;
+                        match self.sweep(n, sets[1], args) {
+                            Verdict::Survived { costs, .. } => {
+                                let second = cost::rises(&base[1], &costs, cost::MIN_RISE, cost::CONFIRM_T);
+                                match cost::confirmed(&first, &second) {
+                                    Some((first, second)) => Verdict::Slower { first, second, seeds: p },
+                                    None => Verdict::Survived { fired: Vec::new(), costs },
+                                }
+                            }
+                            other => other,
+                        }
+                    }
+                }
+                other => other,
+            };
+            let mut record = record_of(
+                m,
+                &verdict,
+                prior.seeds.max(end),
+                prior.seconds + t.seconds(),
+                fn_hash,
+                self.oracle,
+            );
+            if record.status == "survived" {
+                record.cost_seeds = Some(p);
+            }
+            eprintln!(
+                "[{:>6.0}s] #{n:<4} {:<9} cost seeds 0..{end} {:>5.1}s  {}",
+                watch.seconds(),
+                record.status,
+                t.seconds(),
+                m.id
+            );
+            results.save(&results_path(cli), record)?;
+        }
+        Ok(false)
+    }
+
+    fn sweep(&self, n: usize, seeds: (u64, u64), args: &RunArgs) -> Verdict {
+        let count = (seeds.1 - seeds.0) as f64;
+        sweep::run(&Round {
+            dsim: self.dsim,
+            repo: self.repo,
+            scenarios: self.scenarios,
+            seeds,
+            mutant: n,
+            timeout: Duration::from_secs_f64((args.timeout_factor * self.per_seed * count).max(30.0)),
+            scratch: self.scratch,
+        })
+    }
+}
+
 /// A survivor of the first round whose sweep never once did what the
 /// unmutated program did in at least a quarter of the same seeds (a leader
 /// change, a snapshot installed): the mutant removed behaviour the
 /// scenario exists to exercise, which dsim reports as a sweep that proved
 /// nothing. It counts as caught, as `vacuous`.
 fn vacuous(verdict: Verdict, base: &[(String, String, u64)], seeds: u64) -> Verdict {
-    let Verdict::Survived { fired } = &verdict else { return verdict };
+    let Verdict::Survived { fired, .. } = &verdict else { return verdict };
     for (scenario, property, n) in base {
         let now = fired.iter().find(|(s, p, _)| s == scenario && p == property).map_or(0, |f| f.2);
         if *n * 4 >= seeds && now == 0 {
@@ -360,6 +504,17 @@ fn record_of(m: &Mutant, verdict: &Verdict, end: u64, seconds: f64, fn_hash: Str
             r.property = Some(property.clone());
             r.message = Some(format!(
                 "sometimes-property {property} never fired; unmutated it fired in {baseline} of these {end} seeds"
+            ));
+        }
+        Verdict::Slower { first, second, seeds } => {
+            r.status = "slower".into();
+            r.scenario = Some(first.scenario.clone());
+            r.property = Some(first.cost.clone());
+            r.message = Some(format!(
+                "costs more than the unmutated program: {} on seeds 0..{seeds}; {} on seeds {seeds}..{}",
+                first.describe(),
+                second.describe(),
+                2 * seeds
             ));
         }
         Verdict::Survived { .. } => r.status = "survived".into(),

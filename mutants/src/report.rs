@@ -44,6 +44,7 @@ struct Tally {
     limit: usize,
     timeout: usize,
     vacuous: usize,
+    slower: usize,
     equivalent: usize,
     performance: usize,
     survived: usize,
@@ -61,6 +62,7 @@ impl Tally {
                     Some("limit") => self.limit += 1,
                     Some("timeout") => self.timeout += 1,
                     Some("vacuous") => self.vacuous += 1,
+                    Some("slower") => self.slower += 1,
                     _ => {}
                 }
             }
@@ -89,12 +91,13 @@ impl Tally {
 
     fn row(&self, name: &str) -> String {
         format!(
-            "| {name} | {} | {} ({} limit, {} timeout, {} vacuous) | {} | {} | {} | {} | {} | {} |\n",
+            "| {name} | {} | {} ({} limit, {} timeout, {} vacuous, {} slower) | {} | {} | {} | {} | {} | {} |\n",
             self.total,
             self.caught,
             self.limit,
             self.timeout,
             self.vacuous,
+            self.slower,
             self.survived,
             self.performance,
             self.equivalent,
@@ -117,6 +120,7 @@ pub fn render(
     let mut total = Tally::default();
     let mut needed: Vec<u64> = Vec::new();
     let mut survivors = Vec::new();
+    let mut slower = Vec::new();
     for m in mutants {
         let r = results.get(&m.id);
         let class = classify(m, r, oracle, eq);
@@ -127,6 +131,7 @@ pub fn render(
         files.last_mut().expect("pushed").1.add(class, r);
         total.add(class, r);
         match class {
+            Class::Caught if r.is_some_and(|r| r.status == "slower") => slower.extend(r),
             Class::Caught => needed.extend(r.and_then(|r| r.seeds_needed)),
             Class::Survived | Class::Equivalent | Class::Performance | Class::Error => {
                 survivors.push((m, r, class))
@@ -173,13 +178,22 @@ pub fn render(
             };
             let _ = writeln!(
                 out,
-                "| `{}:{}` `{}` -> `{}` | {} | {} |",
-                m.file,
-                m.line,
-                m.before.replace('|', "\\|"),
-                m.after.replace('|', "\\|"),
+                "| {} | {} | {} |",
+                change_cell(&m.file, m.line, &m.before, &m.after),
                 r.map_or(0, |r| r.seeds),
                 verdict
+            );
+        }
+    }
+    if !slower.is_empty() {
+        out += "\n| slower (caught by cost) | scenario | what rose |\n|---|---|---|\n";
+        for r in slower {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                change_cell(&r.file, r.line, &r.before, &r.after),
+                r.scenario.as_deref().unwrap_or(""),
+                r.message.as_deref().unwrap_or("").replace('|', "\\|")
             );
         }
     }
@@ -193,4 +207,9 @@ pub fn render(
         }
     }
     out
+}
+
+/// A mutant as a Markdown table cell: place, code before and after.
+fn change_cell(file: &str, line: usize, before: &str, after: &str) -> String {
+    format!("`{file}:{line}` `{}` -> `{}`", before.replace('|', "\\|"), after.replace('|', "\\|"))
 }

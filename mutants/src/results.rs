@@ -19,8 +19,8 @@ pub struct Record {
     pub operator: String,
     pub before: String,
     pub after: String,
-    /// `caught`, `limit`, `timeout`, `vacuous` (all caught), `survived` or
-    /// `error`.
+    /// `caught`, `limit`, `timeout`, `vacuous`, `slower` (all caught),
+    /// `survived` or `error`.
     pub status: String,
     /// Seeds run per scenario so far (for a survivor, all of them passed).
     pub seeds: u64,
@@ -34,6 +34,10 @@ pub struct Record {
     pub seeds_needed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// For a survivor: the seeds per scenario of the cost comparison it
+    /// passed (see `dsim_mutants::cost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_seeds: Option<u64>,
     /// Wall seconds spent on this mutant's sweeps.
     pub seconds: f64,
     pub fn_hash: String,
@@ -42,7 +46,7 @@ pub struct Record {
 
 impl Record {
     pub fn is_caught(&self) -> bool {
-        matches!(self.status.as_str(), "caught" | "limit" | "timeout" | "vacuous")
+        matches!(self.status.as_str(), "caught" | "limit" | "timeout" | "vacuous" | "slower")
     }
 }
 

@@ -3,6 +3,7 @@
 //! mutant, under a wall-time limit (a mutant can make runs spin until an
 //! engine limit, or slow to a crawl).
 
+use crate::cost::{Costs, Rise, Summary};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,11 +20,16 @@ pub enum Verdict {
     /// program fires often never fired (decided by the caller, which knows
     /// the baseline).
     Vacuous { scenario: String, property: String, baseline: u64 },
+    /// Every property held, but a cost rose against the unmutated
+    /// program's on the same seeds, and again on a second set (see
+    /// [`crate::cost`]).
+    Slower { first: Rise, second: Rise, seeds: u64 },
     /// The round took longer than its limit.
     Timeout { seconds: f64 },
     /// Every seed of every scenario passed; how many seeds fired each
-    /// sometimes-property, by (scenario, property).
-    Survived { fired: Vec<(String, String, u64)> },
+    /// sometimes-property, by (scenario, property), and what the runs
+    /// spent, by scenario.
+    Survived { fired: Vec<(String, String, u64)>, costs: Costs },
     /// dsim failed for another reason (bad input, a crash of dsim itself).
     Error { message: String },
 }
@@ -44,6 +50,8 @@ struct SweepDoc {
     /// Expected sometimes-properties that never fired.
     #[serde(default)]
     missed: Vec<serde_json::Value>,
+    #[serde(default)]
+    cost: Vec<Summary>,
 }
 
 impl Document {
@@ -137,6 +145,7 @@ pub fn run(round: &Round) -> Verdict {
             .iter()
             .flat_map(|s| s.sometimes.iter().map(|p| (s.path.clone(), p.name.clone(), p.fired_in)))
             .collect(),
+        costs: doc.sweeps.iter().map(|s| (s.path.clone(), s.cost.clone())).collect(),
     };
     match (status.code(), read()) {
         (Some(0), Some(doc)) => survived(&doc),
