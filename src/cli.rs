@@ -191,6 +191,10 @@ pub struct ExploreArgs {
     /// Also write each finding's trace next to its repro.
     #[arg(long)]
     pub traces: bool,
+    /// List each seed's costs in the `--json` document (`seed_costs`), so
+    /// two builds swept over the same seeds compare seed by seed.
+    #[arg(long)]
+    pub seed_costs: bool,
     /// Write a summary page of the sweep, linking each finding's own HTML
     /// report (written next to its repro).
     #[arg(long, value_name = "FILE")]

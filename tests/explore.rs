@@ -60,6 +60,7 @@ fn one_and_two_workers_find_the_same_seeds_and_write_the_same_repros() {
             })
             .collect();
         repros.sort();
+        assert!(v["sweeps"][0].get("seed_costs").is_none(), "only with --seed-costs");
         runs.push((findings(&v), repros));
     }
     assert!(!runs[0].0.is_empty());
@@ -72,8 +73,15 @@ fn shards_merge_into_what_one_sweep_finds() {
     let dir = common::temp_dir("shards");
     let out = dir.join("out");
     let mut args = BUGS.to_vec();
-    args.extend_from_slice(&["--seeds", "0..120", "--out", out.to_str().unwrap()]);
+    args.extend_from_slice(&["--seeds", "0..120", "--seed-costs", "--out", out.to_str().unwrap()]);
     let (_, _, whole) = explore(&args, &dir.join("whole.json"));
+    let seeds: Vec<u64> = whole["sweeps"][0]["seed_costs"]
+        .as_array()
+        .expect("--seed-costs lists each seed's costs")
+        .iter()
+        .map(|c| c["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds, (0..120).collect::<Vec<_>>());
     let mut parts = Vec::new();
     for k in 1..=3 {
         let shard = format!("{k}/3");
@@ -98,6 +106,7 @@ fn shards_merge_into_what_one_sweep_finds() {
         assert_eq!(m["seeds_run"], w["seeds_run"]);
         assert_eq!(m["events"], w["events"]);
         assert_eq!(m["sometimes"], w["sometimes"]);
+        assert_eq!(m["seed_costs"], w["seed_costs"], "each seed's costs, merged in seed order");
     }
     assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites name=\"dsim\""));
 }

@@ -113,6 +113,28 @@ pub fn enumerate(repo: &Path, protocol: &str) -> Result<Enumeration, String> {
     Ok(Enumeration { mutants, schemata })
 }
 
+/// The checker and the scenarios: what judges the mutants. A result
+/// recorded under another oracle is stale.
+pub fn oracle(repo: &Path, protocol: &str) -> Result<String, String> {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let checker = repo.join("protocols/src").join(protocol).join("checker.rs");
+    parts.push(std::fs::read(&checker).unwrap_or_default());
+    for s in scenario_files(repo, protocol)? {
+        parts.push(relative(repo, &s).into_bytes());
+        parts.push(std::fs::read(&s).map_err(|e| format!("{}: {e}", s.display()))?);
+    }
+    Ok(fingerprint(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>()))
+}
+
+/// `dsim-mutants report`: the Markdown summary of a protocol's committed
+/// results (`mutants/NAME.toml`) and reviews (`mutants/NAME-equivalent.toml`).
+pub fn report_of(repo: &Path, protocol: &str) -> Result<String, String> {
+    let e = enumerate(repo, protocol)?;
+    let results = results::Results::load(&repo.join("mutants").join(format!("{protocol}.toml")))?;
+    let eq = results::Equivalents::load(&repo.join("mutants").join(format!("{protocol}-equivalent.toml")))?;
+    Ok(report::render(protocol, &e.mutants, &results, &oracle(repo, protocol)?, &eq))
+}
+
 /// A 64-bit FNV-1a hash, printed in hex: fingerprints in the results file.
 pub fn fingerprint(parts: &[&[u8]]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

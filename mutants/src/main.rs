@@ -6,7 +6,7 @@ use dsim_mutants::cost::{self, Costs};
 use dsim_mutants::mutate::Mutant;
 use dsim_mutants::results::{Equivalents, Record, Results};
 use dsim_mutants::sweep::{self, Round, Stopwatch, Verdict};
-use dsim_mutants::{apply, enumerate, fingerprint, relative, report, scenario_files, schemata};
+use dsim_mutants::{apply, enumerate, oracle, report, scenario_files, schemata};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -64,6 +64,10 @@ struct RunArgs {
     /// disjoint set confirms a rise); 0 skips it.
     #[arg(long, default_value_t = 100)]
     cost_seeds: u64,
+    /// The least rise of a cost, in percent of the unmutated program's, that makes a mutant slower
+    /// (default: any rise the paired test confirms).
+    #[arg(long, default_value_t = 100.0 * cost::MIN_RISE)]
+    min_rise: f64,
 }
 
 fn main() -> ExitCode {
@@ -87,18 +91,6 @@ fn equivalents_path(cli: &Cli) -> PathBuf {
 
 fn applied_path(cli: &Cli) -> PathBuf {
     cli.repo.join("target/mutants/applied.json")
-}
-
-/// The checker and the scenarios: what judges the mutants.
-fn oracle(repo: &Path, protocol: &str) -> Result<String, String> {
-    let mut parts: Vec<Vec<u8>> = Vec::new();
-    let checker = repo.join("protocols/src").join(protocol).join("checker.rs");
-    parts.push(std::fs::read(&checker).unwrap_or_default());
-    for s in scenario_files(repo, protocol)? {
-        parts.push(relative(repo, &s).into_bytes());
-        parts.push(std::fs::read(&s).map_err(|e| format!("{}: {e}", s.display()))?);
-    }
-    Ok(fingerprint(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>()))
 }
 
 fn select<'a>(mutants: &'a [Mutant], pattern: &str) -> Vec<(usize, &'a Mutant)> {
@@ -177,15 +169,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             std::fs::remove_file(&path).map_err(|e| e.to_string())?;
             println!("reverted {}", applied.id);
         }
-        Cmd::Report => {
-            let e = enumerate(repo, &cli.protocol)?;
-            let results = Results::load(&results_path(cli))?;
-            let eq = Equivalents::load(&equivalents_path(cli))?;
-            print!(
-                "{}",
-                report::render(&cli.protocol, &e.mutants, &results, &oracle(repo, &cli.protocol)?, &eq)
-            );
-        }
+        Cmd::Report => print!("{}", dsim_mutants::report_of(repo, &cli.protocol)?),
         Cmd::Run(args) => return run_sweeps(cli, args),
     }
     Ok(ExitCode::SUCCESS)
@@ -345,6 +329,7 @@ impl CostPhase<'_> {
     ) -> Result<bool, String> {
         let p = args.cost_seeds;
         let sets = [(0, p), (p, 2 * p)];
+        let min_rise = args.min_rise / 100.0;
         let mut base: Option<Vec<Costs>> = None;
         for &(n, m) in chosen {
             let fn_hash = format!("{:016x}", m.fn_hash);
@@ -373,15 +358,15 @@ impl CostPhase<'_> {
                             }
                         }
                     }
-                    // The unmutated program against itself, its two sets
-                    // either way round, must not pass the first bound.
+                    // The unmutated program against itself: its two sets
+                    // paired with each other (runs that share no faults:
+                    // the largest spread a pairing can leave), either way
+                    // round, must not pass the first bound.
                     let noise = [(0, 1), (1, 0)].map(|(a, b)| cost::rises(&costs[a], &costs[b], 0.0, 0.0));
                     let largest = noise.iter().flatten().map(|r| r.t).fold(0.0, f64::max);
                     eprintln!("cost baseline: largest t between its two sets of seeds {largest:.1}");
-                    if let Some(r) = noise
-                        .iter()
-                        .flatten()
-                        .find(|r| r.t >= cost::MIN_T && r.percent() >= 100.0 * cost::MIN_RISE)
+                    if let Some(r) =
+                        noise.iter().flatten().find(|r| r.t >= cost::MIN_T && r.percent() >= args.min_rise)
                     {
                         return Err(format!("costs too noisy for the comparison: the unmutated program against itself: {} in {}", r.describe(), r.scenario));
                     }
@@ -392,7 +377,7 @@ impl CostPhase<'_> {
             let mut end = p;
             let verdict = match self.sweep(n, sets[0], args) {
                 Verdict::Survived { costs, .. } => {
-                    let first = cost::rises(&base[0], &costs, cost::MIN_RISE, cost::MIN_T);
+                    let first = cost::rises(&base[0], &costs, min_rise, cost::MIN_T);
                     if first.is_empty() {
                         Verdict::Survived { fired: Vec::new(), costs }
                     } else {
@@ -400,7 +385,7 @@ impl CostPhase<'_> {
                         end = 2 * p;
                         match self.sweep(n, sets[1], args) {
                             Verdict::Survived { costs, .. } => {
-                                let second = cost::rises(&base[1], &costs, cost::MIN_RISE, cost::CONFIRM_T);
+                                let second = cost::rises(&base[1], &costs, min_rise, cost::CONFIRM_T);
                                 match cost::confirmed(&first, &second) {
                                     Some((first, second)) => Verdict::Slower { first, second, seeds: p },
                                     None => Verdict::Survived { fired: Vec::new(), costs },

@@ -3,7 +3,7 @@
 //! mutant, under a wall-time limit (a mutant can make runs spin until an
 //! engine limit, or slow to a crawl).
 
-use crate::cost::{Costs, Rise, Summary};
+use crate::cost::{Costs, Rise, SeedCosts};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -51,7 +51,7 @@ struct SweepDoc {
     #[serde(default)]
     missed: Vec<serde_json::Value>,
     #[serde(default)]
-    cost: Vec<Summary>,
+    seed_costs: Vec<SeedCosts>,
 }
 
 impl Document {
@@ -112,7 +112,7 @@ pub fn run(round: &Round) -> Verdict {
         .args(round.scenarios.iter().map(|s| crate::relative(round.repo, s)))
         .arg("--seeds")
         .arg(format!("{}..{}", round.seeds.0, round.seeds.1))
-        .args(["--fail-fast", "--jobs", "1", "--json"])
+        .args(["--fail-fast", "--jobs", "1", "--seed-costs", "--json"])
         .arg(&json)
         .arg("--out")
         .arg(&out)
@@ -145,7 +145,7 @@ pub fn run(round: &Round) -> Verdict {
             .iter()
             .flat_map(|s| s.sometimes.iter().map(|p| (s.path.clone(), p.name.clone(), p.fired_in)))
             .collect(),
-        costs: doc.sweeps.iter().map(|s| (s.path.clone(), s.cost.clone())).collect(),
+        costs: doc.sweeps.iter().map(|s| (s.path.clone(), s.seed_costs.clone())).collect(),
     };
     match (status.code(), read()) {
         (Some(0), Some(doc)) => survived(&doc),

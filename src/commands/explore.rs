@@ -108,6 +108,7 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, CliError> {
             .out_dir(Some(args.out.clone()))
             .traces(args.traces)
             .check_determinism(args.check_determinism)
+            .seed_costs(args.seed_costs)
             .on_progress(|p| reporter.update(p))
             .stop_when(|| per_scenario.is_some_and(|limit| watch.seconds() >= limit))
             .with_seeds(seeds)

@@ -156,6 +156,24 @@ impl MetricSummary {
     }
 }
 
+/// What one seed's run spent: `values` in the order of `names`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedCosts {
+    pub seed: u64,
+    pub names: Vec<String>,
+    pub values: Vec<f64>,
+}
+
+impl SeedCosts {
+    pub fn of(seed: u64, costs: &[crate::Metric]) -> SeedCosts {
+        SeedCosts {
+            seed,
+            names: costs.iter().map(|c| c.name.clone()).collect(),
+            values: costs.iter().map(|c| c.value).collect(),
+        }
+    }
+}
+
 /// The result of sweeping one scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
@@ -185,6 +203,11 @@ pub struct Sweep {
     /// What the runs spent (see [`crate::cost`]), over the seeds.
     #[serde(default)]
     pub cost: Vec<MetricSummary>,
+    /// Each seed's costs, in seed order, when the sweep was asked for
+    /// them (`explore --seed-costs`): two builds swept over the same
+    /// seeds meet the same faults, so they compare seed by seed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seed_costs: Vec<SeedCosts>,
     /// Set by whoever timed the sweep.
     #[serde(default)]
     pub wall_time_s: Option<f64>,
@@ -282,8 +305,10 @@ impl Sweep {
             nondeterministic: parts.iter().flat_map(|p| p.nondeterministic.clone()).collect(),
             metrics: Vec::new(),
             cost: Vec::new(),
+            seed_costs: parts.iter().flat_map(|p| p.seed_costs.clone()).collect(),
             ..first.clone()
         };
+        merged.seed_costs.sort_by_key(|c| c.seed);
         for m in parts.iter().flat_map(|p| &p.metrics) {
             MetricSummary::add(&mut merged.metrics, m);
         }

@@ -22,7 +22,8 @@ mod normalize;
 mod seeds;
 
 pub use found::{
-    Finding, FirstDifference, Limited, MetricSummary, Nondeterminism, Progress, SometimesCount, Sweep,
+    Finding, FirstDifference, Limited, MetricSummary, Nondeterminism, Progress, SeedCosts, SometimesCount,
+    Sweep,
 };
 pub use seeds::{Seeds, Shard};
 
@@ -65,6 +66,7 @@ pub struct Explorer<'a> {
     out: Option<PathBuf>,
     traces: bool,
     check_determinism: bool,
+    seed_costs: bool,
     progress: Option<ProgressFn<'a>>,
     stop: Option<StopFn<'a>>,
 }
@@ -82,6 +84,7 @@ impl<'a> Explorer<'a> {
             out: None,
             traces: false,
             check_determinism: false,
+            seed_costs: false,
             progress: None,
             stop: None,
         }
@@ -134,6 +137,12 @@ impl<'a> Explorer<'a> {
     /// Run every seed twice and compare trace hashes.
     pub fn check_determinism(mut self, on: bool) -> Self {
         self.check_determinism = on;
+        self
+    }
+
+    /// Keep each seed's costs in the sweep (see [`Sweep::seed_costs`]).
+    pub fn seed_costs(mut self, on: bool) -> Self {
+        self.seed_costs = on;
         self
     }
 
@@ -297,6 +306,10 @@ impl<'a> Explorer<'a> {
             nondeterministic,
             metrics: MetricSummary::over(outcomes.iter().flat_map(|o| &o.metrics)),
             cost: MetricSummary::over(outcomes.iter().flat_map(|o| &o.cost)),
+            seed_costs: match self.seed_costs {
+                true => outcomes.iter().map(|o| SeedCosts::of(o.seed, &o.cost)).collect(),
+                false => Vec::new(),
+            },
             wall_time_s: None,
         };
         sweep.missed = sweep.missed_expectations();
