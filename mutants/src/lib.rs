@@ -126,12 +126,22 @@ pub fn oracle(repo: &Path, protocol: &str) -> Result<String, String> {
     Ok(fingerprint(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>()))
 }
 
+/// The committed results of a protocol's mutants.
+pub fn results_path(repo: &Path, protocol: &str) -> PathBuf {
+    repo.join("mutants").join(format!("{protocol}.toml"))
+}
+
+/// The hand reviews of a protocol's survivors.
+pub fn equivalents_path(repo: &Path, protocol: &str) -> PathBuf {
+    repo.join("mutants").join(format!("{protocol}-equivalent.toml"))
+}
+
 /// `dsim-mutants report`: the Markdown summary of a protocol's committed
-/// results (`mutants/NAME.toml`) and reviews (`mutants/NAME-equivalent.toml`).
+/// results and reviews.
 pub fn report_of(repo: &Path, protocol: &str) -> Result<String, String> {
     let e = enumerate(repo, protocol)?;
-    let results = results::Results::load(&repo.join("mutants").join(format!("{protocol}.toml")))?;
-    let eq = results::Equivalents::load(&repo.join("mutants").join(format!("{protocol}-equivalent.toml")))?;
+    let results = results::Results::load(&results_path(repo, protocol))?;
+    let eq = results::Equivalents::load(&equivalents_path(repo, protocol))?;
     Ok(report::render(protocol, &e.mutants, &results, &oracle(repo, protocol)?, &eq))
 }
 

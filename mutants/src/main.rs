@@ -82,11 +82,11 @@ fn main() -> ExitCode {
 }
 
 fn results_path(cli: &Cli) -> PathBuf {
-    cli.repo.join("mutants").join(format!("{}.toml", cli.protocol))
+    dsim_mutants::results_path(&cli.repo, &cli.protocol)
 }
 
 fn equivalents_path(cli: &Cli) -> PathBuf {
-    cli.repo.join("mutants").join(format!("{}-equivalent.toml", cli.protocol))
+    dsim_mutants::equivalents_path(&cli.repo, &cli.protocol)
 }
 
 fn applied_path(cli: &Cli) -> PathBuf {
