@@ -4,11 +4,13 @@
 //! with pipelining off (entries wait for their turn: client latency rises
 //! by some 8%, paired t near 14 over 100 seeds, where comparing the two
 //! means alone gives t near 5) and with snapshots four times rarer (more
-//! keys left on disk), against the same scenario unchanged on other seeds
+//! keys left on disk) and election timeouts four times longer (a longer
+//! stall before the first leader: the mean wait for an ok rises), against
+//! the same scenario unchanged on other seeds
 //! (noise, which must stay under the bounds).
 
 use dsim_mutants::cost::{self, Costs};
-use sim::cost::{DISK_KEYS, LATENCY, MESSAGES, UNFINISHED, WORDS};
+use sim::cost::{DISK_KEYS, LATENCY, MESSAGES, TAIL_LATENCY, UNFINISHED, WAIT, WORDS};
 use sim::explore::{Explorer, Sweep};
 use sim::Scenario;
 
@@ -42,13 +44,16 @@ fn rises(base: &Sweep, other: &Sweep) -> Vec<cost::Rise> {
 fn costs_are_measured_and_the_same_on_the_same_seeds() {
     let a = sweep(&lossy(""), 0..20);
     let names: Vec<&str> = a.cost.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names[..5], [MESSAGES, WORDS, UNFINISHED, LATENCY, DISK_KEYS], "the engine's first");
+    let engine = [MESSAGES, WORDS, UNFINISHED, LATENCY, TAIL_LATENCY, WAIT, DISK_KEYS];
+    assert_eq!(names[..7], engine, "the engine's first");
     let raft_costs = ["leaders elected", "leaders stepped down", "longest log in memory", "highest term"];
-    assert_eq!(names[5..], [&raft_costs[..], &["snapshots installed"]].concat(), "then Raft's own");
-    for c in &a.cost[..5] {
+    assert_eq!(names[7..], [&raft_costs[..], &["snapshots installed"]].concat(), "then Raft's own");
+    for c in &a.cost[..7] {
         assert_eq!(c.seeds, 20, "{}", c.name);
         assert!(c.sum > 0.0 && c.sum_sq >= c.sum * c.sum / 20.0 - 1e-6, "{}: {c:?}", c.name);
     }
+    let mean = |name: &str| a.cost.iter().find(|c| c.name == name).map(|c| c.sum / c.seeds as f64).unwrap();
+    assert!(mean(TAIL_LATENCY) > 2.0 * mean(LATENCY), "the slowest 1% are well above the mean");
     let words = a.cost.iter().find(|c| c.name == WORDS).unwrap();
     let messages = a.cost.iter().find(|c| c.name == MESSAGES).unwrap();
     assert!(words.sum > 2.0 * messages.sum, "a message is more than a word or two");
@@ -70,7 +75,7 @@ fn other_seeds_of_the_same_build_are_within_the_bounds() {
 }
 
 #[test]
-fn pipelining_off_raises_latency_and_rare_snapshots_raise_disk_keys() {
+fn pipelining_off_slow_elections_and_rare_snapshots_raise_their_costs() {
     let base = sweep(&lossy(""), 0..100);
     let one_at_a_time = rises(&base, &sweep(&lossy("max_inflight = 1"), 0..100));
     let latency = one_at_a_time.iter().find(|r| r.cost == LATENCY).expect("latency rose");
@@ -78,4 +83,9 @@ fn pipelining_off_raises_latency_and_rare_snapshots_raise_disk_keys() {
     let rare_snapshots = rises(&base, &sweep(&lossy("snapshot_every = 2000"), 0..100));
     let disk = rare_snapshots.iter().find(|r| r.cost == DISK_KEYS).expect("disk keys rose");
     assert!(disk.percent() > 100.0, "{disk:?}");
+    // Election timeouts four times longer: every run waits longer for its
+    // first leader, a stall at the start where no operation completes.
+    let slow_elections = rises(&base, &sweep(&lossy(r#"election_timeout = ["600ms", "1200ms"]"#), 0..100));
+    let wait = slow_elections.iter().find(|r| r.cost == WAIT).expect("the wait for an ok rose");
+    assert!(wait.percent() > 10.0, "{wait:?}");
 }

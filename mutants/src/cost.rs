@@ -5,8 +5,9 @@
 //! holds, entries that wait for the next heartbeat, compacted entries left
 //! on disk. They are real regressions of the kind a team catches with a
 //! benchmark, not with an invariant. dsim measures what every run spends
-//! (server messages and their size, client operations not finished and the
-//! latency of those that were, keys left on disk: see `dsim_sim::cost`),
+//! (server messages and their size, client operations not finished, the
+//! latency of those that were and of their slowest 1%, the mean wait for
+//! the next completion, keys left on disk: see `dsim_sim::cost`),
 //! and `dsim explore --json` reports per scenario the sum and the sum of
 //! squares of each over the seeds.
 //!

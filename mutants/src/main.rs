@@ -68,6 +68,10 @@ struct RunArgs {
     /// (default: any rise the paired test confirms).
     #[arg(long, default_value_t = 100.0 * cost::MIN_RISE)]
     min_rise: f64,
+    /// Skip the rounds and compare every chosen survivor's costs again, even those compared before,
+    /// keeping the rounds' results: for when the costs measured changed.
+    #[arg(long)]
+    costs_only: bool,
 }
 
 fn main() -> ExitCode {
@@ -234,7 +238,8 @@ fn run_sweeps(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
     eprintln!("baseline: {first} seeds per scenario in {:.1}s", base.seconds());
 
     let mut out_of_budget = false;
-    'rounds: for &end in &args.rounds {
+    let rounds: &[u64] = if args.costs_only { &[] } else { &args.rounds };
+    'rounds: for &end in rounds {
         for &(n, m) in &chosen {
             // Reviewers may add equivalents while a run goes on.
             let eq = Equivalents::load(&equivalents_path(cli))?;
@@ -338,7 +343,7 @@ impl CostPhase<'_> {
             else {
                 continue;
             };
-            let forced = !args.only.is_empty();
+            let forced = !args.only.is_empty() || args.costs_only;
             if prior.status != "survived" || (prior.cost_seeds == Some(p) && !forced) {
                 continue;
             }
